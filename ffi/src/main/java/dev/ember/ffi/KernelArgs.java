@@ -1,0 +1,111 @@
+package dev.ember.ffi;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Packs kernel arguments the way {@code cuLaunchKernel} takes them: each value in its own
+ * slot of memory from an arena, and an array of pointers to those slots.
+ *
+ * <pre>{@code
+ * try (Arena arena = Arena.ofConfined()) {
+ *     MemorySegment params = new KernelArgs(arena).addInt(n).addFloat(2f).addPointer(x).addPointer(y).build();
+ *     CudaDriver.launchKernel(saxpy, blocks, 1, 1, 256, 1, 1, 0, stream, params);
+ * }
+ * }</pre>
+ *
+ * The launch copies the values, so the arena may close as soon as {@code launchKernel}
+ * returns. Add arguments in the order of the kernel's parameters, with the C types' widths:
+ * {@code int}/{@code unsigned} → {@link #addInt}, {@code long long}/{@code size_t} →
+ * {@link #addLong}, a device pointer → {@link #addPointer(long)}.
+ */
+public final class KernelArgs {
+
+    private final Arena arena;
+    private final List<MemorySegment> slots = new ArrayList<>();
+
+    /** Argument values and the pointer array are allocated from this arena. */
+    public KernelArgs(Arena arena) {
+        this.arena = arena;
+    }
+
+    /** A 32-bit integer argument ({@code int}, {@code unsigned int}). */
+    public KernelArgs addInt(int value) {
+        slot(JAVA_INT).set(JAVA_INT, 0, value);
+        return this;
+    }
+
+    /** A 64-bit integer argument ({@code long long}, {@code size_t}, {@code int64_t}). */
+    public KernelArgs addLong(long value) {
+        slot(JAVA_LONG).set(JAVA_LONG, 0, value);
+        return this;
+    }
+
+    /** A {@code float} argument. */
+    public KernelArgs addFloat(float value) {
+        slot(JAVA_FLOAT).set(JAVA_FLOAT, 0, value);
+        return this;
+    }
+
+    /** A {@code double} argument. */
+    public KernelArgs addDouble(double value) {
+        slot(JAVA_DOUBLE).set(JAVA_DOUBLE, 0, value);
+        return this;
+    }
+
+    /** A device pointer argument ({@code float*}, {@code void*}, ... in device memory). */
+    public KernelArgs addPointer(long devicePointer) {
+        slot(JAVA_LONG).set(JAVA_LONG, 0, devicePointer);
+        return this;
+    }
+
+    /** A pointer argument given as a segment's address (for example mapped or managed host memory). */
+    public KernelArgs addPointer(MemorySegment pointer) {
+        slot(ADDRESS).set(ADDRESS, 0, pointer);
+        return this;
+    }
+
+    /**
+     * A struct passed by value: its bytes are copied into a slot with the struct's alignment
+     * (the largest alignment among its C fields).
+     */
+    public KernelArgs addStruct(MemorySegment bytes, long alignment) {
+        MemorySegment slot = arena.allocate(Math.max(1, bytes.byteSize()), alignment);
+        MemorySegment.copy(bytes, 0, slot, 0, bytes.byteSize());
+        slots.add(slot);
+        return this;
+    }
+
+    /** The number of arguments added so far. */
+    public int size() {
+        return slots.size();
+    }
+
+    /** The array of pointers to the argument values, ready for {@link CudaDriver#launchKernel}. */
+    public MemorySegment build() {
+        if (slots.isEmpty()) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment pointers = arena.allocate(ADDRESS, slots.size());
+        for (int i = 0; i < slots.size(); i++) {
+            pointers.setAtIndex(ADDRESS, i, slots.get(i));
+        }
+        return pointers;
+    }
+
+    /** Allocates and records the slot for the next argument. */
+    private MemorySegment slot(ValueLayout layout) {
+        MemorySegment slot = arena.allocate(layout);
+        slots.add(slot);
+        return slot;
+    }
+}
