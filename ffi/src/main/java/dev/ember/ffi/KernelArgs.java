@@ -1,10 +1,12 @@
 package dev.ember.ffi;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,6 +27,8 @@ import java.util.List;
  *
  * The launch copies the values, so the arena may close as soon as {@code launchKernel}
  * returns. Add arguments in the order of the kernel's parameters, with the C types' widths:
+ * {@code uint8_t}/{@code int8_t}/{@code bool} → {@link #addByte}, {@code uint16_t}/{@code short}
+ * (and the bits of a {@code __half} or {@code __nv_bfloat16}) → {@link #addShort},
  * {@code int}/{@code unsigned} → {@link #addInt}, {@code long long}/{@code size_t} →
  * {@link #addLong}, a device pointer → {@link #addPointer(long)}.
  */
@@ -36,6 +40,26 @@ public final class KernelArgs {
     /** Argument values and the pointer array are allocated from this arena. */
     public KernelArgs(Arena arena) {
         this.arena = arena;
+    }
+
+    /**
+     * An 8-bit argument ({@code uint8_t}, {@code int8_t}, {@code char}, {@code bool}): exactly
+     * this byte, in a slot of its own. An unsigned parameter reads the same bits, so pass
+     * {@code (byte) 200} for a {@code uint8_t} of 200.
+     */
+    public KernelArgs addByte(byte value) {
+        slot(JAVA_BYTE).set(JAVA_BYTE, 0, value);
+        return this;
+    }
+
+    /**
+     * A 16-bit argument ({@code uint16_t}, {@code int16_t}, {@code short}), 2-byte aligned.
+     * Also the way to pass a {@code __half} or {@code __nv_bfloat16} by its bits, and an
+     * unsigned value by its low 16 bits ({@code (short) 0xFFFF} for 65535).
+     */
+    public KernelArgs addShort(short value) {
+        slot(JAVA_SHORT).set(JAVA_SHORT, 0, value);
+        return this;
     }
 
     /** A 32-bit integer argument ({@code int}, {@code unsigned int}). */

@@ -111,7 +111,8 @@ class KernelLaunchGpuTest {
     private void checkFill(FillKernel k, long function, long n, int offset, boolean tinyGrid) {
         byte[] value = new byte[k.width()];
         random.nextBytes(value);
-        if (k.name().equals("ember_fill_u8")) value[0] = (byte) random.nextInt(2); // also stands for bool
+        // u8 also stands for bool: half the time 0 or 1, otherwise any byte (above 127 too).
+        if (k.name().equals("ember_fill_u8") && random.nextBoolean()) value[0] = (byte) random.nextInt(2);
         checkFillWith(k, function, n, offset, tinyGrid, value);
     }
 
@@ -137,8 +138,10 @@ class KernelLaunchGpuTest {
                 case "ember_fill_f64" -> args.addDouble(v.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, 0));
                 case "ember_fill_i32" -> args.addInt(v.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
                 case "ember_fill_i64" -> args.addLong(v.get(I64, 0));
-                // uint8_t and uint16_t parameters: exactly their bytes, with their alignment.
-                default -> args.addStruct(v, w);
+                case "ember_fill_u8" -> args.addByte(value[0]);
+                // f16 and bf16 take their value as uint16_t bits.
+                case "ember_fill_f16", "ember_fill_bf16" -> args.addShort(v.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
+                default -> throw new AssertionError("no argument packing for " + k.name());
             }
             args.addLong(n);
             long chunks = Math.max(1, (n * w + 15) / 16);

@@ -23,6 +23,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,6 +33,13 @@ import java.util.concurrent.TimeUnit;
  * repeated allocation pattern whose device malloc count must stop growing after its first
  * round. Without a GPU run only the simulated backend:
  * {@code -p backend=simulated -e cudaMallocFree}.
+ *
+ * <p>On a GPU, the PyTorch figures to compare with come from {@code bench/peers/allocator_peer.py}
+ * ({@code torch.empty} then {@code del}, same sizes), and {@code ci/gpu-run} puts both in
+ * its summary. {@code repeatedPattern} prints, at the end of its run, one line starting
+ * {@code [repeatedPattern/BACKEND]} with the device mallocs of every iteration (warm-up
+ * included) and whether they stayed at 0 after the first; gpu-run copies that line into the
+ * summary.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -61,6 +70,11 @@ public class AllocatorBench {
             allocator.free(allocator.allocate(bytes, stream));
         }
 
+        @Setup(Level.Iteration)
+        public void context() {
+            Backend.makeCurrent(backend);
+        }
+
         @TearDown(Level.Trial)
         public void tearDown() {
             allocator.emptyCache();
@@ -77,6 +91,17 @@ public class AllocatorBench {
         public void setUp() {
             Backend.requireCuda();
             CudaDriver.ensureContext(0);
+            // The first cuMemAlloc of a size can map new pages; pay for it here, not in the first iteration.
+            CudaDriver.memFree(CudaDriver.memAlloc(bytes));
+        }
+
+        /**
+         * cuMemAlloc and cuMemFree act on the calling thread's current context; JMH runs an
+         * iteration on one worker thread, so setting it here keeps the call out of the timing.
+         */
+        @Setup(Level.Iteration)
+        public void context() {
+            CudaDriver.ensureContext(0);
         }
     }
 
@@ -90,7 +115,8 @@ public class AllocatorBench {
         long stream;
         final Block[] live = new Block[STEP_SIZES.length];
         long mallocsBeforeIteration;
-        int iteration;
+        /** Device mallocs of each iteration so far, warm-up included. */
+        final List<Long> mallocsPerIteration = new ArrayList<>();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -101,20 +127,48 @@ public class AllocatorBench {
 
         @Setup(Level.Iteration)
         public void markIteration() {
+            Backend.makeCurrent(backend);
             mallocsBeforeIteration = allocator.stats().deviceMallocs();
         }
 
         @TearDown(Level.Iteration)
         public void reportIteration() {
             long total = allocator.stats().deviceMallocs();
-            System.out.printf("%n[%s] iteration %d: %d device mallocs (total %d)%n", backend, ++iteration,
-                    total - mallocsBeforeIteration, total);
+            long mallocs = total - mallocsBeforeIteration;
+            mallocsPerIteration.add(mallocs);
+            System.out.printf("%n[%s] iteration %d: %d device mallocs (total %d)%n", backend,
+                    mallocsPerIteration.size(), mallocs, total);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
+            System.out.println();
+            System.out.println(flatnessReport(backend, mallocsPerIteration));
             allocator.emptyCache();
         }
+    }
+
+    /**
+     * One line for logs and ci/gpu-run's summary, for example
+     * {@code [repeatedPattern/cuda] device mallocs per iteration: 7 0 0 0 0 0 0 0 -> flat after the first iteration}.
+     */
+    static String flatnessReport(String backend, List<Long> mallocsPerIteration) {
+        StringBuilder sb = new StringBuilder("[repeatedPattern/").append(backend).append("] device mallocs per iteration:");
+        long afterFirst = 0;
+        for (int i = 0; i < mallocsPerIteration.size(); i++) {
+            sb.append(' ').append(mallocsPerIteration.get(i));
+            if (i > 0) {
+                afterFirst += mallocsPerIteration.get(i);
+            }
+        }
+        if (mallocsPerIteration.size() < 2) {
+            sb.append(" -> too few iterations to tell (run at least 2)");
+        } else if (afterFirst == 0) {
+            sb.append(" -> flat after the first iteration");
+        } else {
+            sb.append(" -> NOT flat: ").append(afterFirst).append(" device mallocs after the first iteration");
+        }
+        return sb.toString();
     }
 
     /** Device mallocs per iteration, reported by JMH next to the time; flat at 0 after the first. */
@@ -176,11 +230,19 @@ public class AllocatorBench {
                 case "simulated" -> new Backend(new CachingAllocator(new SimulatedDevice(16L * 1024 * MIB), "sim"), 0);
                 case "cuda" -> {
                     requireCuda();
+                    CudaDriver.ensureContext(0);
                     Device device = Device.cuda(0);
                     yield new Backend(CudaMemory.allocator(device), Stream.defaultStream(device).handle());
                 }
                 default -> throw new IllegalArgumentException("backend is simulated or cuda, not " + name);
             };
+        }
+
+        /** Device memory calls need the device's context current on the calling thread. */
+        static void makeCurrent(String name) {
+            if (name.equals("cuda")) {
+                CudaDriver.ensureContext(0);
+            }
         }
 
         static void requireCuda() {
