@@ -1,0 +1,52 @@
+package dev.ember.tensor;
+
+import dev.ember.tensor.cpu.Parallel;
+
+/** Process-wide entry points: scopes, seeding, threads and memory statistics. */
+public final class Ember {
+    private Ember() {}
+
+    /** Opens a scope on this thread; see {@link Scope}. */
+    public static Scope scope() { return Scope.open(); }
+
+    /** Turns graph recording off on this thread until closed, as torch.no_grad(). */
+    public static GradMode.Restore noGrad() { return GradMode.set(false); }
+
+    /** Turns graph recording on on this thread until closed, as torch.enable_grad(). */
+    public static GradMode.Restore enableGrad() { return GradMode.set(true); }
+
+    /**
+     * As torch.inference_mode(): no graph is recorded until closed. (Ember has no separate
+     * inference tensors; this is {@link #noGrad()} under the name PyTorch users look for.)
+     */
+    public static GradMode.Restore inferenceMode() { return GradMode.set(false); }
+
+    /**
+     * Anomaly detection until closed: each recorded node remembers where it was created, a
+     * backward error names that place, and a backward function that returns NaN fails.
+     */
+    public static GradMode.Restore detectAnomaly() { return GradMode.anomaly(true); }
+
+    /** Reseeds the default generator, as torch.manual_seed. */
+    public static void manualSeed(long seed) { Generator.defaultGenerator().manualSeed(seed); }
+
+    /** As torch.set_num_threads: how many threads CPU ops may use. */
+    public static void setNumThreads(int n) { Parallel.setNumThreads(n); }
+
+    public static int numThreads() { return Parallel.numThreads(); }
+
+    /** Off-heap bytes held by CPU tensors now. */
+    public static long liveBytes() { return MemoryStats.liveBytes(); }
+
+    /** Peak off-heap bytes since start or {@link MemoryStats#resetPeak()}. */
+    public static long peakBytes() { return MemoryStats.peakBytes(); }
+
+    /** Off-heap bytes released by tensors and kept for reuse by later ones of the same size. */
+    public static long cachedBytes() { return MemoryStats.cachedBytes(); }
+
+    /** Returns cached off-heap memory to the system. */
+    public static void emptyCache() { MemoryStats.emptyCache(); }
+
+    /** Storages the Cleaner had to reclaim because no one closed them. */
+    public static long leakedStorages() { return MemoryStats.leakedStorages(); }
+}
