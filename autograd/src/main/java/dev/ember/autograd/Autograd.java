@@ -16,7 +16,9 @@ public final class Autograd {
      * The gradients of {@code outputs} (weighted by {@code gradOutputs}, null entries meaning 1
      * for one-element outputs) with respect to {@code inputs}, returned instead of accumulated
      * into {@code grad}, as torch.autograd.grad. An input the outputs do not depend on fails
-     * unless {@code allowUnused}, in which case its gradient is null.
+     * unless {@code allowUnused}, in which case its gradient is null. Only the part of the graph
+     * between the outputs and the inputs runs (and is released unless {@code retainGraph}). The
+     * gradients are new tensors owned by the caller's scope, like any op's result.
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                                     boolean retainGraph, boolean createGraph, boolean allowUnused) {

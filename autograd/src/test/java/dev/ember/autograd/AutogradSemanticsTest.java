@@ -254,6 +254,17 @@ class AutogradSemanticsTest {
     }
 
     @Test
+    void longChainThroughAutogradGrad() {
+        try (var s = Ember.scope()) {
+            Tensor x = leaf(0.5);
+            Tensor y = x;
+            for (int i = 0; i < 100_000; i++) y = y.mul(1.0);
+            List<Tensor> g = Autograd.grad(y.mul(3.0).sum(), List.of(x));
+            assertEquals(3.0, g.get(0).item(), 0);
+        }
+    }
+
+    @Test
     void longChainOfViewsAndUnaryOps() {
         try (var s = Ember.scope()) {
             Tensor x = leaf(1, 2);

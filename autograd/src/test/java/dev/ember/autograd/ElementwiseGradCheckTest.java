@@ -264,4 +264,30 @@ class ElementwiseGradCheckTest {
             in.check("where (b constant)", t -> Tensor.where(t[0].gt(0.0), t[0].exp(), t[1]), a, b);
         });
     }
+
+    /** Where the derivative is not defined, the value PyTorch picks (never NaN where PyTorch has none). */
+    @Test
+    void gradientsAtEdgePointsMatchPyTorch() {
+        Inputs.scoped(() -> {
+            // pow(base, exponent): d/dbase is 0 where exponent == 0 (even at base 0), d/dexponent is 0 at base 0
+            Tensor x = Tensor.fromArray(new double[] {0, 2, 0}).requiresGrad_();
+            Tensor e = Tensor.fromArray(new double[] {0, 3, 2}).requiresGrad_();
+            x.pow(e).sum().backward();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {0, 12, 0}, x.grad().toDoubleArray(), 0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {0, 8 * Math.log(2), 0}, e.grad().toDoubleArray(),
+                    1e-12);
+            // pow with a scalar exponent 0, abs/relu/sign at 0
+            Tensor z = Tensor.fromArray(new double[] {0, 1}).requiresGrad_();
+            z.pow(0.0).sum().add(z.abs().sum()).add(z.relu().sum()).add(z.sign().sum()).backward();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {0, 2}, z.grad().toDoubleArray(), 0);
+            // maximum/minimum ties split the gradient evenly
+            Tensor a = Tensor.fromArray(new double[] {1, 2}).requiresGrad_();
+            a.maximum(a.detach()).sum().add(a.minimum(a.detach()).sum()).backward();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1, 1}, a.grad().toDoubleArray(), 0);
+            // clamp passes the gradient at its bounds (inclusive), as PyTorch
+            Tensor c = Tensor.fromArray(new double[] {-1, 0, 1, 2}).requiresGrad_();
+            c.clamp(-1, 1).sum().backward();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1, 1, 1, 0}, c.grad().toDoubleArray(), 0);
+        });
+    }
 }

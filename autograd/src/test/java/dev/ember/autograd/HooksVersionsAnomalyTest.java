@@ -151,6 +151,22 @@ class HooksVersionsAnomalyTest {
     }
 
     @Test
+    void modifyingASavedInputThatAnotherOpMadeNamesThatOp() {
+        try (var s = Ember.scope()) {
+            Tensor x = leaf(1, 2);
+            Tensor w = leaf(1, 1);
+            Tensor h = x.exp();
+            Tensor loss = h.mul(w).sum(); // mul saves h, which is output 0 of ExpBackward0
+            try (var ng = Ember.noGrad()) {
+                h.mul_(2.0);
+            }
+            var e = assertThrows(IllegalStateException.class, loss::backward);
+            assertTrue(e.getMessage().contains("], which is output 0 of ExpBackward0, is at version 1; expected version 0"
+                    + " instead."), e.getMessage());
+        }
+    }
+
+    @Test
     void modifyingASavedInputInPlaceFailsBackward() {
         try (var s = Ember.scope()) {
             Tensor w = leaf(1, 2, 3);

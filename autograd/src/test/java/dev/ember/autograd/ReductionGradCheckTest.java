@@ -181,4 +181,15 @@ class ReductionGradCheckTest {
             assertArrayEquals(new double[] {0.5, 0, 0.5}, tied.grad().toDoubleArray(), 0);
         }
     }
+
+    @Test
+    void normOfZerosHasZeroGradient() {
+        for (double p : new double[] {1, 2, 3, Double.POSITIVE_INFINITY}) {
+            try (var s = Ember.scope()) {
+                Tensor x = Tensor.zeros(dev.ember.tensor.DType.FLOAT64, 3).requiresGrad_();
+                x.norm(p).backward();
+                assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray(), 0, "p = " + p);
+            }
+        }
+    }
 }

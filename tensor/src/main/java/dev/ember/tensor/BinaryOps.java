@@ -58,9 +58,12 @@ public final class BinaryOps {
                 .withGrad(false, false, (g, a, b, y) -> new Tensor[] {g, g.mul(alpha)});
     }
 
-    /** d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a, taken as 0 where a = 0 and b >= 0, as PyTorch. */
+    /**
+     * d(a^b)/da = b a^(b-1), taken as 0 where b = 0 (else 0^-1 would make it NaN at a = 0); d(a^b)/db =
+     * a^b ln a, taken as 0 where a = 0 and b >= 0; both as PyTorch.
+     */
     private static Tensor[] powGrad(Tensor g, Tensor a, Tensor b, Tensor y) {
-        Tensor ga = g.mul(b).mul(a.pow(b.sub(1L)));
+        Tensor ga = Tensor.where(b.eq(0.0), Tensor.zerosLike(y), g.mul(b).mul(a.pow(b.sub(1L))));
         Tensor gb = Tensor.where(a.eq(0.0).logicalAnd(b.ge(0.0)), Tensor.zerosLike(y), g.mul(y).mul(a.log()));
         return new Tensor[] {ga, gb};
     }

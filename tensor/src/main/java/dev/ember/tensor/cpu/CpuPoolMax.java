@@ -42,26 +42,37 @@ public final class CpuPoolMax {
         int[] hLo = h.lo(), hHi = h.hi(), wLo = w.lo(), wHi = w.hi();
         boolean f32 = t == DType.FLOAT32;
         for (int oh = 0; oh < outH; oh++) {
-            int h0 = hLo[oh], h1 = hHi[oh];
             for (int ow = 0; ow < outW; ow++) {
-                int w0 = wLo[ow], w1 = wHi[ow];
-                int best = h0 * inW + w0;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int ih = h0; ih < h1; ih += sh) {
-                    for (int iw = w0; iw < w1; iw += sw) {
+                // the first tap needs no test: it replaces the initial -inf, or equals it and keeps its own index
+                int best = hLo[oh] * inW + wLo[ow];
+                boolean empty = hLo[oh] >= hHi[oh] || wLo[ow] >= wHi[ow];
+                for (int ih = hLo[oh]; ih < hHi[oh]; ih += sh) {
+                    for (int iw = wLo[ow]; iw < wHi[ow]; iw += sw) {
                         int at = ih * inW + iw;
-                        double v = f32 ? x.getAtIndex(F32, in + at) : x.getAtIndex(F64, in + at);
-                        if (v > max || Double.isNaN(v)) {
-                            max = v;
-                            best = at;
-                        }
+                        best = pick(load(f32, x, in + at), load(f32, x, in + best), at, best);
                     }
                 }
                 long o = out + (long) oh * outW + ow;
+                double max = empty ? Double.NEGATIVE_INFINITY : load(f32, x, in + best);
                 if (f32) y.setAtIndex(F32, yOff + o, (float) max); else y.setAtIndex(F64, yOff + o, max);
                 idx.setAtIndex(I64, idxOff + o, best);
             }
         }
+    }
+
+    /**
+     * The scan's rule: {@code at} if its value v replaces the running maximum (v greater, or
+     * NaN), else {@code best}. Branch-free: on real data the outcome is a coin toss, and a
+     * mispredicted branch per tap was most of the scan's time. The caller reloads the maximum
+     * from the index (an L1 hit) rather than selecting a float, which would be a branch again.
+     */
+    static int pick(double v, double max, int at, int best) {
+        int take = v > max | v != v ? -1 : 0;
+        return at & take | best & ~take;
+    }
+
+    private static double load(boolean f32, MemorySegment x, long i) {
+        return f32 ? x.getAtIndex(F32, i) : x.getAtIndex(F64, i);
     }
 
     /**
