@@ -24,6 +24,83 @@ public final class NeuralOps {
                 new Tensor[] {input, weight, bias}, input, weight);
     }
 
+    /** torch.nn.functional.max_pool2d; its gradient goes to each window's (first) maximum. */
+    public static Tensor maxPool2d(Tensor input, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
+        boolean grad = Graph.needsGrad(input);
+        PoolKernels.PoolResult r = grad
+                ? Graph.untracked(() -> PoolKernels.maxPool2d(input, kernel, stride, padding, dilation, ceilMode))
+                : PoolKernels.maxPool2d(input, kernel, stride, padding, dilation, ceilMode);
+        if (!grad) {
+            r.indices().close();
+            return r.output();
+        }
+        long[] inShape = input.shape;
+        return Graph.recordFirstOrder(r.output(), "MaxPool2DWithIndicesBackward0",
+                (g, s) -> new Tensor[] {PoolKernels.maxPool2dBackward(g, s[0], inShape)}, new Tensor[] {input}, r.indices());
+    }
+
+    /** torch.nn.functional.avg_pool2d. */
+    public static Tensor avgPool2d(Tensor input, int[] kernel, int[] stride, int[] padding, boolean ceilMode,
+                                   boolean countIncludePad) {
+        if (!Graph.needsGrad(input)) return PoolKernels.avgPool2d(input, kernel, stride, padding, ceilMode, countIncludePad);
+        Tensor out = Graph.untracked(() -> PoolKernels.avgPool2d(input, kernel, stride, padding, ceilMode, countIncludePad));
+        long[] inShape = input.shape;
+        return Graph.recordFirstOrder(out, "AvgPool2DBackward0", (g, s) -> new Tensor[] {
+                PoolKernels.avgPool2dBackward(g, inShape, kernel, stride, padding, ceilMode, countIncludePad)}, new Tensor[] {input});
+    }
+
+    /** torch.nn.functional.adaptive_avg_pool2d. */
+    public static Tensor adaptiveAvgPool2d(Tensor input, int[] outputSize) {
+        if (!Graph.needsGrad(input)) return PoolKernels.adaptiveAvgPool2d(input, outputSize);
+        Tensor out = Graph.untracked(() -> PoolKernels.adaptiveAvgPool2d(input, outputSize));
+        long[] inShape = input.shape;
+        return Graph.recordFirstOrder(out, "AdaptiveAvgPool2DBackward0",
+                (g, s) -> new Tensor[] {PoolKernels.adaptiveAvgPool2dBackward(g, inShape)}, new Tensor[] {input});
+    }
+
+    /**
+     * torch.nn.functional.batch_norm over [N, C, ...]. Training normalises with the batch's
+     * statistics and updates {@code runningMean}/{@code runningVar} in place (when given);
+     * evaluation uses the running statistics. weight, bias and the running tensors may be null.
+     */
+    public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps) {
+        if (!training) {
+            if (runningMean == null || runningVar == null) {
+                throw new IllegalArgumentException("batch_norm in evaluation mode needs running_mean and running_var");
+            }
+            if (!Graph.needsGrad(input, weight, bias)) {
+                return BatchNormKernels.batchNormInference(input, weight, bias, runningMean, runningVar, eps);
+            }
+            return batchNormFromOps(input, runningMean, runningVar, weight, bias, eps);
+        }
+        boolean grad = Graph.needsGrad(input, weight, bias);
+        BatchNormKernels.BatchNormResult r = grad
+                ? Graph.untracked(() -> BatchNormKernels.batchNormTraining(input, weight, bias, runningMean, runningVar, momentum, eps))
+                : BatchNormKernels.batchNormTraining(input, weight, bias, runningMean, runningVar, momentum, eps);
+        if (!grad) {
+            r.saveMean().close();
+            r.saveInvstd().close();
+            return r.output();
+        }
+        return Graph.recordFirstOrder(r.output(), "NativeBatchNormBackward0", (g, s) -> {
+            BatchNormKernels.BatchNormGrads grads = BatchNormKernels.batchNormBackward(g, s[0], s[1], s[2], s[3]);
+            return new Tensor[] {grads.gradInput(), weight == null ? null : grads.gradWeight(), bias == null ? null : grads.gradBias()};
+        }, new Tensor[] {input, weight, bias}, input, weight, r.saveMean(), r.saveInvstd());
+    }
+
+    /** Evaluation-mode batch norm from differentiable ops, for the rare backward through frozen statistics. */
+    private static Tensor batchNormFromOps(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                           double eps) {
+        long[] channel = new long[input.dim()];
+        java.util.Arrays.fill(channel, 1);
+        channel[1] = input.shape[1];
+        Tensor y = input.sub(runningMean.reshape(channel)).mul(runningVar.add(eps).rsqrt().reshape(channel));
+        if (weight != null) y = y.mul(weight.reshape(channel));
+        if (bias != null) y = y.add(bias.reshape(channel));
+        return y;
+    }
+
     /**
      * Dropout: zeroes each element with probability {@code p} and scales the rest by 1/(1-p)
      * while training; the identity otherwise.

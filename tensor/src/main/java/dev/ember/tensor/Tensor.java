@@ -183,6 +183,23 @@ public class Tensor implements AutoCloseable {
         return t;
     }
 
+    /** A random permutation of 0..n-1 as int64, as torch.randperm. */
+    public static Tensor randperm(long n) { return randperm(Generator.defaultGenerator(), n); }
+
+    public static Tensor randperm(Generator g, long n) {
+        if (n < 0) throw new IllegalArgumentException("n must be non-negative, got" + n);
+        long[] p = new long[Math.toIntExact(n)];
+        for (int i = 0; i < p.length; i++) p[i] = i;
+        var r = g.split();
+        for (int i = p.length - 1; i > 0; i--) { // Fisher-Yates
+            int j = r.nextInt(i + 1);
+            long tmp = p[i];
+            p[i] = p[j];
+            p[j] = tmp;
+        }
+        return fromArray(p);
+    }
+
     /** A float32 tensor holding {@code data}; the shape defaults to 1-D. */
     public static Tensor fromArray(float[] data, long... shape) {
         Tensor t = empty(DType.FLOAT32, checkedShape(data.length, shape));
