@@ -56,10 +56,7 @@ public final class FashionMnistTrain {
              DataLoader trainLoader = DataLoader.builder(train).batchSize(o.batchSize()).shuffle(true).seed(o.seed()).build();
              DataLoader testLoader = DataLoader.builder(test).batchSize(1000).build();
              // 3. the model, the loss and the optimizer
-             Sequential model = new Sequential(
-                     new Conv2d(1, 32, 3, 1, 1), new ReLU(), new MaxPool2d(2),
-                     new Conv2d(32, 64, 3, 1, 1), new ReLU(), new MaxPool2d(2),
-                     new Flatten(), new Linear(3136, 128), new ReLU(), new Linear(128, 10));
+             Sequential model = model();
              SGD optimizer = new SGD(model.parameters(), SGD.options(o.lr()).momentum(0.9))) {
             CrossEntropyLoss lossFn = new CrossEntropyLoss();
             System.out.println(model);
@@ -77,45 +74,60 @@ public final class FashionMnistTrain {
         }
     }
 
+    /** The CNN, initialised from the default generator (seed it with Ember.manualSeed first). */
+    public static Sequential model() {
+        return new Sequential(
+                new Conv2d(1, 32, 3, 1, 1), new ReLU(), new MaxPool2d(2),
+                new Conv2d(32, 64, 3, 1, 1), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(3136, 128), new ReLU(), new Linear(128, 10));
+    }
+
     /** Running sums of one epoch. */
-    record EpochStats(double loss, double accuracy, long images) {}
+    public record EpochStats(double loss, double accuracy, long images) {}
 
     /** 6. train: one pass over the data, with a progress bar. */
-    private static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
-                                         int epoch, int epochs) {
-        model.train();
-        double lossSum = 0;
-        long correct = 0, seen = 0, step = 0;
+    public static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
+                                        int epoch, int epochs) {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + epochs)
                 .setInitialMax(loader.numBatches()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                 .continuousUpdate().build()) {
-            for (Batch batch : loader) {
-                step++;
-                try (batch; var scope = Ember.scope()) {
-                    Tensor logits = model.forward(batch.inputs());
-                    Tensor loss = lossFn.forward(logits, batch.targets());
-                    double value = loss.item();
-                    if (!Double.isFinite(value)) {
-                        throw new IllegalStateException("loss is " + value + " at step " + step + " of epoch " + epoch
-                                + "; try a smaller learning rate (--lr)");
-                    }
-                    optimizer.zeroGrad();
-                    loss.backward();
-                    optimizer.step();
-                    // 5. the metric: accuracy of the batch's predictions
-                    correct += logits.argmax(1).eq(batch.targets()).sum().itemLong();
-                    lossSum += value * batch.size();
-                    seen += batch.size();
+            return trainEpoch(model, lossFn, optimizer, loader, epoch, bar);
+        }
+    }
+
+    /** One pass over the data; {@code bar} (may be null) is stepped per batch. */
+    public static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
+                                        int epoch, ProgressBar bar) {
+        model.train();
+        double lossSum = 0;
+        long correct = 0, seen = 0, step = 0;
+        for (Batch batch : loader) {
+            step++;
+            try (batch; var scope = Ember.scope()) {
+                Tensor logits = model.forward(batch.inputs());
+                Tensor loss = lossFn.forward(logits, batch.targets());
+                double value = loss.item();
+                if (!Double.isFinite(value)) {
+                    throw new IllegalStateException("loss is " + value + " at step " + step + " of epoch " + epoch
+                            + "; try a smaller learning rate (--lr)");
                 }
-                bar.step();
-                bar.setExtraMessage(String.format(" loss %.4f acc %.2f%%", lossSum / seen, 100.0 * correct / seen));
+                optimizer.zeroGrad();
+                loss.backward();
+                optimizer.step();
+                // 5. the metric: accuracy of the batch's predictions
+                correct += logits.argmax(1).eq(batch.targets()).sum().itemLong();
+                lossSum += value * batch.size();
+                seen += batch.size();
             }
+            if (bar == null) continue;
+            bar.step();
+            bar.setExtraMessage(String.format(" loss %.4f acc %.2f%%", lossSum / seen, 100.0 * correct / seen));
         }
         return new EpochStats(lossSum / seen, (double) correct / seen, seen);
     }
 
     /** Accuracy on the test set, without recording a graph. */
-    private static double evaluate(Sequential model, DataLoader loader) {
+    public static double evaluate(Sequential model, DataLoader loader) {
         model.eval();
         long correct = 0, seen = 0;
         try (var noGrad = Ember.noGrad()) {

@@ -46,6 +46,22 @@ public final class BinaryOps {
     public static final BinaryOp LOGICAL_OR = new BinaryOp("logical_or", Result.BOOL,
             (a, b) -> a != 0 || b != 0 ? 1 : 0, (a, b) -> a != 0 || b != 0 ? 1 : 0, null);
 
+    /**
+     * relu's backward, PyTorch's threshold_backward(grad, result, 0): the gradient where the
+     * output is positive (or NaN), else 0. One fused op: a comparison then a multiply by a bool
+     * mask would take two passes and the slow mixed-dtype path.
+     */
+    public static final BinaryOp RELU_BACKWARD = new BinaryOp("threshold_backward", Result.PROMOTE,
+            (g, y) -> y <= 0 ? 0 : g, (g, y) -> y <= 0 ? 0 : g,
+            VectorLoops.zip((g, y) -> g.blend(0f, y.compare(jdk.incubator.vector.VectorOperators.LE, 0f))))
+            .withGrad(true, false, (gg, g, y, out) -> new Tensor[] {Elementwise.binary(gg, y, BinaryOps.RELU_BACKWARD_OF_GRAD, null),
+                    Tensor.zerosLike(y)});
+
+    /** The same mask applied to the gradient's gradient (double backward through relu). */
+    private static final BinaryOp RELU_BACKWARD_OF_GRAD = new BinaryOp("threshold_backward", Result.PROMOTE,
+            (g, y) -> y <= 0 ? 0 : g, (g, y) -> y <= 0 ? 0 : g,
+            VectorLoops.zip((g, y) -> g.blend(0f, y.compare(jdk.incubator.vector.VectorOperators.LE, 0f))));
+
     /** x + alpha * y, rounded once (fma), as PyTorch computes add with alpha. */
     private static final VectorLoops.ZipKernel AXPY_LOOP = VectorLoops.zipKernel((x, y, alpha) -> y.fma(y.broadcast(alpha), x));
 

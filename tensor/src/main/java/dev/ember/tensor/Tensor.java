@@ -1483,11 +1483,17 @@ public class Tensor implements AutoCloseable {
         Tensor out = Graph.untracked(() -> LinAlg.addmm(this, mat1, mat2, beta, alpha));
         long[] selfShape = shape;
         return Graph.record(out, "AddmmBackward0", (g, s) -> new Tensor[] {
-                g.mul(beta).sumToSize(selfShape), g.mm(s[1].t()).mul(alpha), s[0].t().mm(g).mul(alpha)},
+                timesFactor(g, beta).sumToSize(selfShape), timesFactor(g.mm(s[1].t()), alpha),
+                timesFactor(s[0].t().mm(g), alpha)},
                 new Tensor[] {this, mat1, mat2}, mat1, mat2);
     }
 
     public Tensor addmm(Tensor mat1, Tensor mat2) { return addmm(mat1, mat2, 1, 1); }
+
+    /** t * factor, skipping the pass when the factor is 1 (the common case in backward formulas). */
+    private static Tensor timesFactor(Tensor t, double factor) {
+        return factor == 1 ? t : t.mul(factor);
+    }
 
     /** Outer product of two vectors. */
     public Tensor outer(Tensor other) {

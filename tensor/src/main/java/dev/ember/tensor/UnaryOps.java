@@ -69,7 +69,7 @@ public final class UnaryOps {
     public static final UnaryOp RELU = new UnaryOp("relu", Result.SAME, x -> x > 0 || Double.isNaN(x) ? x : 0,
             x -> Math.max(x, 0),
             VectorLoops.map(v -> v.max(0f)))
-            .withGradOfOutput((g, y) -> g.mul(y.gt(0.0)));
+            .withGradOfOutput((g, y) -> Elementwise.binary(g, y, BinaryOps.RELU_BACKWARD, null));
     public static final UnaryOp GELU = new UnaryOp("gelu", Result.FLOAT,
             x -> 0.5 * x * MathFunctions.erfc(-x * INV_SQRT_2), null, null)
             .withGradOfInput(UnaryOps::geluGrad);
