@@ -37,7 +37,7 @@ final class ConvKernels {
         gradOut.checkOpen();
         weight.checkOpen();
         CpuConvGeometry g = geometry(inputShape, weight.shape, null, stride, padding, dilation, groups);
-        DType t = checkTypes(gradOut.dtype, weight.dtype, null);
+        DType t = sameType(checkFloating(weight.dtype), gradOut.dtype);
         checkGradOut(gradOut, inputShape.length, g);
         Tensor dx = Tensor.zeros(t, inputShape);
         if (dx.numel() == 0 || g.outChannels() == 0) return dx;
@@ -53,7 +53,7 @@ final class ConvKernels {
         gradOut.checkOpen();
         input.checkOpen();
         CpuConvGeometry g = geometry(input.shape, weightShape, null, stride, padding, dilation, groups);
-        DType t = checkTypes(input.dtype, gradOut.dtype, null);
+        DType t = sameType(checkFloating(input.dtype), gradOut.dtype);
         checkGradOut(gradOut, input.dim(), g);
         Tensor dw = Tensor.empty(t, weightShape);
         if (dw.numel() == 0) return dw;
@@ -157,19 +157,25 @@ final class ConvKernels {
 
     /** The dtype of the computation: input, weight and bias must agree, and be float32 or float64. */
     private static DType checkTypes(DType t, DType weight, DType bias) {
-        if (weight != t) {
-            if (t == DType.FLOAT32) {
-                throw new IllegalArgumentException("Input type (" + legacyName(t) + ") and weight type (" + legacyName(weight)
-                        + ") should be the same or input should be a MKLDNN tensor and weight is a dense tensor");
-            }
-            throw new IllegalArgumentException("expected scalar type " + TypePromotion.scalarTypeName(t) + " but found "
-                    + TypePromotion.scalarTypeName(weight));
+        if (weight != t && t == DType.FLOAT32) {
+            throw new IllegalArgumentException("Input type (" + legacyName(t) + ") and weight type (" + legacyName(weight)
+                    + ") should be the same or input should be a MKLDNN tensor and weight is a dense tensor");
         }
+        sameType(t, weight);
         if (bias != null && bias != t) {
             throw new IllegalArgumentException("Input type (" + cName(t) + ") and bias type (" + cName(bias)
                     + ") should be the same");
         }
         return checkFloating(t);
+    }
+
+    /** PyTorch's general message for an operand (a weight, a gradient) whose dtype is not t. */
+    private static DType sameType(DType t, DType other) {
+        if (other != t) {
+            throw new IllegalArgumentException("expected scalar type " + TypePromotion.scalarTypeName(t) + " but found "
+                    + TypePromotion.scalarTypeName(other));
+        }
+        return t;
     }
 
     private static DType checkFloating(DType t) {

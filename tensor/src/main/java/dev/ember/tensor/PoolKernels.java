@@ -43,7 +43,8 @@ final class PoolKernels {
         if (input.dim() != 3 && input.dim() != 4) {
             throw new IllegalArgumentException("non-empty 3D or 4D (batch mode) tensor expected for input");
         }
-        Plan plan = plan(input.shape, k, s, p, d, ceilMode, (in, out, axis) -> CpuPoolAxis.max(in, out, k[axis], s[axis], p[axis], d[axis]));
+        Plan plan = plan(input.shape, k, s, p, d, ceilMode,
+                (in, out, axis) -> CpuPoolAxis.max(in, out, k[axis], s[axis], p[axis], d[axis]));
         DType t = checkFloating(input.dtype, "max_pool2d");
         Tensor out = Tensor.empty(t, plan.outputShape());
         Tensor indices = Tensor.empty(DType.INT64, plan.outputShape());
@@ -73,12 +74,13 @@ final class PoolKernels {
         }
         checkGradOut(gradOut, indices.shape);
         DType t = checkFloating(gradOut.dtype, "max_pool2d_with_indices_backward");
-        Tensor dx = Tensor.zeros(t, inputShape);
-        long planes = planes(inputShape), inPlane = inputShape[rank - 2] * inputShape[rank - 1];
-        long outPlane = indices.shape[rank - 2] * indices.shape[rank - 1];
-        if (planes * outPlane == 0) return dx;
+        long planes = planes(inputShape);
+        if (planes * indices.shape[rank - 2] * indices.shape[rank - 1] == 0) return Tensor.zeros(t, inputShape);
+        Tensor dx = Tensor.empty(t, inputShape);
         try (Tensor dy = gradOut.contiguousAs(t); Tensor idx = indices.contiguousAs(DType.INT64)) {
-            CpuPoolMax.backward(t, planes, inPlane, outPlane, dy.data(), dy.offset, idx.data(), idx.offset, dx.data(), dx.offset);
+            CpuPoolMax.backward(t, planes, Math.toIntExact(inputShape[rank - 2]), Math.toIntExact(inputShape[rank - 1]),
+                    Math.toIntExact(indices.shape[rank - 2]), Math.toIntExact(indices.shape[rank - 1]),
+                    dy.data(), dy.offset, idx.data(), idx.offset, dx.data(), dx.offset);
         }
         return dx;
     }
@@ -106,6 +108,7 @@ final class PoolKernels {
 
     static Tensor adaptiveAvgPool2d(Tensor input, int[] outputSize) {
         input.checkOpen();
+        if (outputSize != null && outputSize.length == 1) outputSize = new int[] {outputSize[0], outputSize[0]};
         if (outputSize == null || outputSize.length != 2) {
             throw new IllegalArgumentException("adaptive_avg_pool2d: output_size must be 2");
         }

@@ -2,6 +2,7 @@ package dev.ember.tensor.cpu;
 
 import dev.ember.tensor.DType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -20,6 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Images are split across threads (each product then runs on its own thread, its column
  * matrix in that thread's cache); a single image instead lets Gemm split the product. A
  * pointwise convolution (1×1, stride 1, no padding) multiplies the image itself.
+ *
+ * <p>Float32 convolutions with stride 1 (the common 3×3 "same" kind) skip the column matrix:
+ * {@link CpuConvDirect} computes the forward and input-gradient passes straight from a padded
+ * copy of each image, {@link CpuConvDirectWeight} the weight gradient. On small images the
+ * column matrix and Gemm's packing of it cost about as much as the multiply itself. The weight
+ * gradient of a convolution with only a few taps per channel (a first layer) takes
+ * {@link CpuConvFewTaps} at any stride.
  */
 public final class CpuConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,7 +39,7 @@ public final class CpuConv {
     /** y = conv(x, w) + bias; {@code bias} may be null. */
     public static void forward(DType t, CpuConvGeometry g, MemorySegment x, long xOff, MemorySegment w, long wOff,
             MemorySegment bias, long biasOff, MemorySegment y, long yOff) {
-        if (direct(t, g)) {
+        if (direct(t, g) && CpuConvDirect.appliesToForward(g)) {
             CpuConvDirect.forward(g, x, xOff, w, wOff, bias, biasOff, y, yOff);
             return;
         }
@@ -41,7 +49,7 @@ public final class CpuConv {
                 for (long n = start; n < end; n++) {
                     MemorySegment b = g.pointwise() ? x : col.segment;
                     long bOff = g.pointwise() ? xOff + n * g.inImage() : 0;
-                    if (!g.pointwise()) CpuIm2col.im2col(t, g, x, xOff + n * g.inImage(), b, 0);
+                    if (!g.pointwise()) CpuIm2col.im2col(t, g, x, xOff + n * g.inImage(), b, 0, p);
                     long out = yOff + n * g.outImage();
                     for (int grp = 0; grp < g.groups(); grp++) {
                         Gemm.gemm(t, cog, p, k, 1, w, wOff + (long) grp * cog * k, k, 1,
@@ -95,6 +103,14 @@ public final class CpuConv {
             CpuIm2col.zero(dw, dwOff * t.itemSize(), size * t.itemSize());
             return;
         }
+        if (t == DType.FLOAT32 && CpuConvFewTaps.applies(g)) {
+            CpuConvFewTaps.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff);
+            return;
+        }
+        if (direct(t, g)) {
+            CpuConvDirectWeight.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff);
+            return;
+        }
         int shares = Math.min(Parallel.numThreads(), batch);
         MemorySegment[] partial = new MemorySegment[shares];
         long[] partialOff = new long[shares];
@@ -109,7 +125,7 @@ public final class CpuConv {
                 for (long n = start; n < end; n++) {
                     MemorySegment b = g.pointwise() ? x : col.segment;
                     long bOff = g.pointwise() ? xOff + n * g.inImage() : 0;
-                    if (!g.pointwise()) CpuIm2col.im2col(t, g, x, xOff + n * g.inImage(), b, 0);
+                    if (!g.pointwise()) CpuIm2col.im2col(t, g, x, xOff + n * g.inImage(), b, 0, p);
                     double beta = n == start ? 0 : 1;
                     for (int grp = 0; grp < g.groups(); grp++) {
                         Gemm.gemm(t, cog, k, p, 1, dy, dyOff + n * g.outImage() + (long) grp * cog * p, p, 1,
@@ -121,9 +137,9 @@ public final class CpuConv {
         for (int s = 1; s < shares; s++) addInto(t, partial[s], dw, dwOff, size);
     }
 
-    /** Whether {@link CpuConvDirect} takes the convolution: float32, stride 1 and not pointwise. */
+    /** Whether the direct kernels may take the convolution: float32, stride 1 and not pointwise (which needs no im2col). */
     private static boolean direct(DType t, CpuConvGeometry g) {
-        return t == DType.FLOAT32 && CpuConvDirect.applies(g) && !g.pointwise();
+        return t == DType.FLOAT32 && CpuConvDirect.stride1(g) && !g.pointwise();
     }
 
     /** Column scratch for one thread's images, or null when the convolution is pointwise. */
@@ -142,19 +158,21 @@ public final class CpuConv {
         for (int r = 0; r < rows; r++) {
             long at = (off + (long) r * p) * t.itemSize();
             if (t == DType.FLOAT32) {
-                FloatVector b = FloatVector.broadcast(F, bias.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, biasOff + r));
-                for (int i = 0; i < p; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, p);
-                    long o = at + 4L * i;
-                    FloatVector.fromMemorySegment(F, y, o, ORDER, m).add(b).intoMemorySegment(y, o, ORDER, m);
+                FloatVector b = FloatVector.broadcast(F, bias.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, biasOff + r));
+                int i = 0;
+                for (; i <= p - F.length(); i += F.length()) {
+                    FloatVector.fromMemorySegment(F, y, at + 4L * i, ORDER).add(b).intoMemorySegment(y, at + 4L * i, ORDER);
                 }
+                VectorMask<Float> m = F.indexInRange(i, p);
+                FloatVector.fromMemorySegment(F, y, at + 4L * i, ORDER, m).add(b).intoMemorySegment(y, at + 4L * i, ORDER, m);
             } else {
-                DoubleVector b = DoubleVector.broadcast(D, bias.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, biasOff + r));
-                for (int i = 0; i < p; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, p);
-                    long o = at + 8L * i;
-                    DoubleVector.fromMemorySegment(D, y, o, ORDER, m).add(b).intoMemorySegment(y, o, ORDER, m);
+                DoubleVector b = DoubleVector.broadcast(D, bias.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, biasOff + r));
+                int i = 0;
+                for (; i <= p - D.length(); i += D.length()) {
+                    DoubleVector.fromMemorySegment(D, y, at + 8L * i, ORDER).add(b).intoMemorySegment(y, at + 8L * i, ORDER);
                 }
+                VectorMask<Double> m = D.indexInRange(i, p);
+                DoubleVector.fromMemorySegment(D, y, at + 8L * i, ORDER, m).add(b).intoMemorySegment(y, at + 8L * i, ORDER, m);
             }
         }
     }

@@ -27,21 +27,36 @@ final class CpuConvDirect {
     private static final int V = F.length();
     /** Output channels per tile. */
     static final int MR = 8;
-    /** Strips per tile: 8×2 = 16 accumulators, two vector loads and eight broadcasts per 16 FMAs. */
+    /**
+     * Strips per tile: 8×3 = 24 accumulators, three vector loads and eight broadcasts per 24
+     * FMAs. (8×2, 6×4 and 12×2 measured within noise of it on the training example's shapes,
+     * whose time goes to the FMAs themselves: the kernel runs near two FMAs per cycle.)
+     */
     static final int NS = 3;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private CpuConvDirect() {}
 
-    /** Whether the direct path computes this convolution: float32 with stride 1. */
-    static boolean applies(CpuConvGeometry g) {
-        return g.strideH() == 1 && g.strideW() == 1;
+    /**
+     * Taps below which the column-matrix path is faster: a tile's stores are then not repaid by
+     * its few FMAs (a 1-channel 3×3 convolution runs 20% faster through im2col and GEMM).
+     */
+    private static final int MIN_TAPS = 32;
+
+    /** Whether this float32 convolution goes the direct way: stride 1, enough taps, and channels for most of a tile's rows. */
+    static boolean appliesToForward(CpuConvGeometry g) {
+        return stride1(g) && g.groupColRows() >= MIN_TAPS && g.groupOutChannels() >= MR / 2;
     }
 
-    /** Whether backward-input can run as a direct convolution: its padding, dil·(k−1) − pad, must be ≥ 0. */
+    /** The same for backward-input, which is a direct convolution only when its padding, dil·(k−1) − pad, is ≥ 0. */
     static boolean appliesToBackwardInput(CpuConvGeometry g) {
-        return applies(g) && g.padH() <= g.dilationH() * (g.kernelH() - 1) && g.padW() <= g.dilationW() * (g.kernelW() - 1);
+        return stride1(g) && g.padH() <= g.dilationH() * (g.kernelH() - 1) && g.padW() <= g.dilationW() * (g.kernelW() - 1)
+                && g.groupOutChannels() * g.kernelH() * g.kernelW() >= MIN_TAPS && g.groupInChannels() >= MR / 2;
+    }
+
+    static boolean stride1(CpuConvGeometry g) {
+        return g.strideH() == 1 && g.strideW() == 1;
     }
 
     /** y = conv(x, w) + bias (bias may be null); contiguous operands, element offsets. */
@@ -90,11 +105,16 @@ final class CpuConvDirect {
         return packed;
     }
 
-    /** The padded-linear layout of one image, shared by every image of a call. */
-    private record Layout(int wp, int plane, int positions, int tileSpan, int[] koff, int padded) {
-        static Layout of(CpuConvGeometry g) {
+    /**
+     * The padded-linear layout of one image, shared by every image of a call: padded width wp,
+     * plane size, positions computed (outH·wp rounded up to whole tiles of tileSpan), the tap
+     * offsets koff of one group's input channels, and the padded image's length including the
+     * slack that the last tile's dropped positions read.
+     */
+    record Layout(int wp, int plane, int positions, int tileSpan, int[] koff, int padded) {
+        static Layout of(CpuConvGeometry g, int tileSpan) {
             int wp = g.inW() + 2 * g.padW(), plane = (g.inH() + 2 * g.padH()) * wp;
-            int tileSpan = NS * V, positions = ceilDiv(g.outH() * wp, tileSpan) * tileSpan;
+            int positions = ceilDiv(g.outH() * wp, tileSpan) * tileSpan;
             int kk = g.kernelH() * g.kernelW(), cig = g.groupInChannels();
             int[] koff = new int[cig * kk];
             for (int c = 0; c < cig; c++) {
@@ -113,13 +133,13 @@ final class CpuConvDirect {
     /** The convolution of every image with weights packed by {@link #pack}; images split across threads. */
     private static void run(CpuConvGeometry g, float[] packed, MemorySegment x, long xOff,
             MemorySegment bias, long biasOff, MemorySegment y, long yOff) {
-        Layout l = Layout.of(g);
+        Layout l = Layout.of(g, NS * V);
         int[][] runs = storeRuns(g, l);
         Parallel.forRange(g.batch(), 1, (start, end) -> {
             float[] xp = new float[l.padded];
             float[] tile = new float[MR * l.tileSpan];
             for (long n = start; n < end; n++) {
-                pad(g, l, x, xOff + n * g.inImage(), xp);
+                pad(g, l, x, xOff + n * g.inImage(), xp, 0);
                 image(g, l, packed, xp, tile, runs, bias, biasOff, y, yOff + n * g.outImage());
             }
         });
@@ -187,13 +207,13 @@ final class CpuConvDirect {
         }
     }
 
-    /** Copies one image into the zero-padded planes of xp (and zeroes the slack after them). */
-    private static void pad(CpuConvGeometry g, Layout l, MemorySegment x, long in, float[] xp) {
-        java.util.Arrays.fill(xp, 0f);
+    /** Copies one image into the zero-padded planes of xp from index {@code at} (and zeroes the slack after them). */
+    static void pad(CpuConvGeometry g, Layout l, MemorySegment x, long in, float[] xp, int at) {
+        java.util.Arrays.fill(xp, at, at + l.padded, 0f);
         int w = g.inW();
         for (int c = 0; c < g.inChannels(); c++) {
             for (int h = 0; h < g.inH(); h++) {
-                int to = c * l.plane + (h + g.padH()) * l.wp + g.padW();
+                int to = at + c * l.plane + (h + g.padH()) * l.wp + g.padW();
                 MemorySegment.copy(x, F32, (in + ((long) c * g.inH() + h) * w) * Float.BYTES, xp, to, w);
             }
         }
@@ -215,7 +235,8 @@ final class CpuConvDirect {
         FloatVector c7a = FloatVector.zero(F), c7b = FloatVector.zero(F), c7c = FloatVector.zero(F);
         for (int t = 0; t < taps; t++) {
             int xi = xo + koff[t], wi = wo + t * MR;
-            FloatVector b0 = FloatVector.fromArray(F, xp, xi), b1 = FloatVector.fromArray(F, xp, xi + V), b2 = FloatVector.fromArray(F, xp, xi + 2 * V);
+            FloatVector b0 = FloatVector.fromArray(F, xp, xi), b1 = FloatVector.fromArray(F, xp, xi + V);
+            FloatVector b2 = FloatVector.fromArray(F, xp, xi + 2 * V);
             FloatVector a0 = FloatVector.broadcast(F, wp[wi]);
             c0a = a0.fma(b0, c0a);
             c0b = a0.fma(b1, c0b);

@@ -29,6 +29,9 @@ public final class CpuIm2col {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED;
+    /** Elements that im2col moves as bits: 4-byte and 8-byte ones. */
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
     /** Bytes from which MemorySegment's bulk copy and fill beat a vector loop (their setup is fixed). */
     private static final long BULK = 1024;
 
@@ -48,11 +51,13 @@ public final class CpuIm2col {
 
     /**
      * Writes the column matrix of the contiguous image at element offset {@code in} of
-     * {@code src} into {@code col} from element offset {@code colAt}, contiguous.
+     * {@code src} into {@code col} from element offset {@code colAt}, its rows
+     * {@code rowStride} elements apart (at least outPlane; what lies between rows is left alone).
      */
-    public static void im2col(DType dtype, CpuConvGeometry g, MemorySegment src, long in, MemorySegment col, long colAt) {
+    public static void im2col(DType dtype, CpuConvGeometry g, MemorySegment src, long in, MemorySegment col, long colAt,
+            long rowStride) {
         int e = dtype.itemSize(), kh = g.kernelH(), kw = g.kernelW(), outW = g.outW();
-        long rowBytes = (long) g.outPlane() * e, planeBytes = (long) g.inPlane() * e;
+        long rowBytes = rowStride * e, planeBytes = (long) g.inPlane() * e;
         // Stride 1 with the output as wide as the input ("same" padding): a tap's rows are one
         // shifted copy of the plane, so its whole rectangle goes in one copy.
         boolean shifted = g.strideH() == 1 && g.strideW() == 1 && outW == g.inW();
@@ -175,9 +180,9 @@ public final class CpuIm2col {
     /** n elements of e bytes, {@code step} bytes apart in src, into a contiguous run of dst. */
     private static void gather(int e, MemorySegment src, long from, long step, MemorySegment dst, long to, int n) {
         if (e == 4) {
-            for (int k = 0; k < n; k++) dst.set(ValueLayout.JAVA_INT_UNALIGNED, to + 4L * k, src.get(ValueLayout.JAVA_INT_UNALIGNED, from + k * step));
+            for (int k = 0; k < n; k++) dst.set(I32, to + 4L * k, src.get(I32, from + k * step));
         } else {
-            for (int k = 0; k < n; k++) dst.set(ValueLayout.JAVA_LONG_UNALIGNED, to + 8L * k, src.get(ValueLayout.JAVA_LONG_UNALIGNED, from + k * step));
+            for (int k = 0; k < n; k++) dst.set(I64, to + 8L * k, src.get(I64, from + k * step));
         }
     }
 

@@ -76,20 +76,22 @@ public final class CpuPoolMax {
     }
 
     /**
-     * dx[plane][idx] += dy for every output; dx must be zeroed. Every index is checked against
-     * the plane first, so a corrupt index tensor fails instead of writing into another plane.
+     * dx = the gradient of max pooling: dx[plane][idx] = the sum of dy over the outputs whose
+     * index is idx (dx need not be zeroed). An index outside its plane gets no gradient: PyTorch
+     * gives one to a window that reads no input at all (dilated taps that all fall into the
+     * padding, output −inf), and its gradient is dropped there too; so a corrupt index tensor can
+     * never write into another plane.
      */
-    public static void backward(DType t, long planes, long inPlane, long outPlane, MemorySegment dy, long dyOff,
+    public static void backward(DType t, long planes, int inH, int inW, int outH, int outW, MemorySegment dy, long dyOff,
             MemorySegment idx, long idxOff, MemorySegment dx, long dxOff) {
-        Parallel.forRange(planes, Math.max(1, Parallel.GRAIN / Math.max(1, outPlane)), (p0, p1) -> {
+        long inPlane = (long) inH * inW, outPlane = (long) outH * outW;
+        Parallel.forRange(planes, Math.max(1, Parallel.GRAIN / Math.max(1, inPlane)), (p0, p1) -> {
             for (long p = p0; p < p1; p++) {
                 long in = dxOff + p * inPlane, out = p * outPlane;
+                dx.asSlice(in * t.itemSize(), inPlane * t.itemSize()).fill((byte) 0);
                 for (long o = 0; o < outPlane; o++) {
                     long at = idx.getAtIndex(I64, idxOff + out + o);
-                    if (at < 0 || at >= inPlane) {
-                        throw new IndexOutOfBoundsException("max_pool2d_backward: index " + at
-                                + " is out of bounds for an input plane of " + inPlane + " elements");
-                    }
+                    if (at < 0 || at >= inPlane) continue;
                     if (t == DType.FLOAT32) {
                         dx.setAtIndex(F32, in + at, dx.getAtIndex(F32, in + at) + dy.getAtIndex(F32, dyOff + out + o));
                     } else {

@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.concurrent.ForkJoinTask;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -136,10 +137,13 @@ public final class Gemm {
     private static final Thread ANY_THREAD = new Thread(() -> {});
 
     /**
-     * The threads a call may use: {@link Parallel#numThreads()}, or only the caller's when an
-     * operand lives in a confined arena that pool threads may not touch.
+     * The threads a call may use: {@link Parallel#numThreads()}; only the caller's when it is
+     * itself a pool task (the outer loop is the parallel one, and a nested split would run its
+     * pieces one after another, each packing its own copy of the operands), or when an operand
+     * lives in a confined arena that pool threads may not touch.
      */
     private static int threadsFor(MemorySegment a, MemorySegment b, MemorySegment c) {
+        if (ForkJoinTask.inForkJoinPool()) return 1;
         boolean shared = a.isAccessibleBy(ANY_THREAD) && b.isAccessibleBy(ANY_THREAD) && c.isAccessibleBy(ANY_THREAD);
         return shared ? Parallel.numThreads() : 1;
     }

@@ -299,6 +299,45 @@ class GemmTest {
     }
 
     @Test
+    void productsInsideAParallelLoop() {
+        // As conv does per image: each pool task runs its own product on its own thread.
+        Parallel.setNumThreads(threadCounts()[threadCounts().length - 1]);
+        Operand[][] ops = new Operand[4][];
+        for (int t = 0; t < ops.length; t++) {
+            ops[t] = new Operand[] {operand(DType.FLOAT32, 230, 210, Layout.ROW), operand(DType.FLOAT32, 210, 220, Layout.ROW),
+                    operand(DType.FLOAT32, 230, 220, Layout.ROW)};
+        }
+        double[][][] expected = new double[ops.length][][], scale = new double[ops.length][][];
+        for (int t = 0; t < ops.length; t++) {
+            double[][] av = ops[t][0].values()[0], bv = ops[t][1].values()[0];
+            expected[t] = new double[230][220];
+            scale[t] = new double[230][220];
+            for (int i = 0; i < 230; i++) {
+                for (int p = 0; p < 210; p++) {
+                    for (int j = 0; j < 220; j++) {
+                        expected[t][i][j] += av[i][p] * bv[p][j];
+                        scale[t][i][j] += Math.abs(av[i][p] * bv[p][j]);
+                    }
+                }
+            }
+        }
+        Parallel.forTasks(ops.length, t -> {
+            Operand a = ops[t][0], b = ops[t][1], c = ops[t][2];
+            Gemm.gemm(DType.FLOAT32, 230, 220, 210, 1, a.seg(), a.off(), a.rs(), a.cs(), b.seg(), b.off(), b.rs(), b.cs(),
+                    0, c.seg(), c.off(), c.rs(), c.cs());
+        });
+        for (int t = 0; t < ops.length; t++) {
+            for (int i = 0; i < 230; i++) {
+                for (int j = 0; j < 220; j++) {
+                    double got = ops[t][2].get(0, i, j);
+                    assertTrue(Math.abs(got - expected[t][i][j]) <= tolerance(DType.FLOAT32) * scale[t][i][j], "task " + t + " C[" + i + "][" + j + "] = " + got
+                            + ", expected " + expected[t][i][j]);
+                }
+            }
+        }
+    }
+
+    @Test
     void halfPrecisionDeeperThanOneSliceRoundsOnce() {
         for (int threads : threadCounts()) {
             Parallel.setNumThreads(threads);
