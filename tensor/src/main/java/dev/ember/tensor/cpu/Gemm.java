@@ -5,7 +5,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.concurrent.ForkJoinTask;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -143,7 +142,7 @@ public final class Gemm {
      * lives in a confined arena that pool threads may not touch.
      */
     private static int threadsFor(MemorySegment a, MemorySegment b, MemorySegment c) {
-        if (ForkJoinTask.inForkJoinPool()) return 1;
+        if (Parallel.inParallelRegion()) return 1;
         boolean shared = a.isAccessibleBy(ANY_THREAD) && b.isAccessibleBy(ANY_THREAD) && c.isAccessibleBy(ANY_THREAD);
         return shared ? Parallel.numThreads() : 1;
     }
