@@ -54,7 +54,7 @@ public final class FashionMnistTrain {
         try (TensorDataset train = data.load(Split.TRAIN, Normalize.FASHION_MNIST);
              TensorDataset test = data.load(Split.TEST, Normalize.FASHION_MNIST);
              DataLoader trainLoader = DataLoader.builder(train).batchSize(o.batchSize()).shuffle(true).seed(o.seed()).build();
-             DataLoader testLoader = DataLoader.builder(test).batchSize(1000).build();
+             DataLoader testLoader = DataLoader.builder(test).batchSize(250).build();
              // 3. the model, the loss and the optimizer
              Sequential model = model();
              SGD optimizer = new SGD(model.parameters(), SGD.options(o.lr()).momentum(0.9))) {

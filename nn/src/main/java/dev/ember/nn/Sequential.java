@@ -1,5 +1,6 @@
 package dev.ember.nn;
 
+import dev.ember.tensor.GradMode;
 import dev.ember.tensor.Tensor;
 import java.util.Iterator;
 import java.util.List;
@@ -33,10 +34,21 @@ public class Sequential extends Module implements Iterable<Module> {
     @Override
     public Iterator<Module> iterator() { return children().iterator(); }
 
+    /**
+     * Runs the layers in order. With grad mode off nothing is saved for backward, so each
+     * intermediate result is closed as soon as the next layer has used it: inference then holds
+     * two activations at a time instead of all of them until the enclosing scope ends. (Closing
+     * a handle only drops its reference; a view the next layer returned keeps the memory.)
+     */
     @Override
     public Tensor forward(Tensor input) {
+        boolean release = !GradMode.isEnabled();
         Tensor x = input;
-        for (Module m : children()) x = m.apply(x);
+        for (Module m : children()) {
+            Tensor y = m.apply(x);
+            if (release && x != input && y != x) x.close();
+            x = y;
+        }
         return x;
     }
 }

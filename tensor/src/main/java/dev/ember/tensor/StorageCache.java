@@ -29,7 +29,7 @@ final class StorageCache {
 
     private static final Map<Long, ArrayDeque<Storage>> LARGE = new HashMap<>();
     private static long largeBytes;
-    private static final long LARGE_CAPACITY = Long.getLong("ember.cpu.cacheBytes", 1L << 30);
+    private static final long LARGE_CAPACITY = Long.getLong("ember.cpu.cacheBytes", 256L << 20);
 
     private StorageCache() {}
 
@@ -40,7 +40,10 @@ final class StorageCache {
         return (bytes + step - 1) / step * step;
     }
 
-    /** Bytes the large tier may hold (system property {@code ember.cpu.cacheBytes}, default 1 GiB). */
+    /**
+     * Bytes the large tier may hold (system property {@code ember.cpu.cacheBytes}, default
+     * 256 MiB: a training step's working set, with room to spare, without holding on to memory).
+     */
     static long largeCapacity() { return LARGE_CAPACITY; }
 
     /** A recycled storage for a request of {@code bytes}, or null. */

@@ -29,7 +29,7 @@ public final class TrainEpochBench {
         try (TensorDataset train = data.load(Split.TRAIN, Normalize.FASHION_MNIST);
              TensorDataset test = data.load(Split.TEST, Normalize.FASHION_MNIST);
              DataLoader trainLoader = DataLoader.builder(train).batchSize(64).shuffle(true).seed(0).build();
-             DataLoader testLoader = DataLoader.builder(test).batchSize(1000).build();
+             DataLoader testLoader = DataLoader.builder(test).batchSize(250).build();
              Sequential model = FashionMnistTrain.model();
              SGD optimizer = new SGD(model.parameters(), SGD.options(0.05).momentum(0.9))) {
             long start = System.nanoTime();
@@ -42,6 +42,8 @@ public final class TrainEpochBench {
             System.out.printf("ember ember_images_per_second %.0f img/s%n", stats.images() / seconds);
             System.out.printf("ember ember_test_accuracy %.2f %%%n", 100 * testAccuracy);
         }
+        System.out.printf("off-heap tensors: peak %d MiB, cached for reuse %d MiB; Java heap committed %d MiB%n",
+                Ember.peakBytes() >> 20, Ember.cachedBytes() >> 20, Runtime.getRuntime().totalMemory() >> 20);
         System.out.printf("ember ember_peak_rss %d MiB%n", peakResidentKib() / 1024);
     }
 
