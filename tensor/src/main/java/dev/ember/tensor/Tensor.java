@@ -872,6 +872,10 @@ public class Tensor implements AutoCloseable {
         int[] dims = new int[shape.length];
         int count = 0;
         for (int d = 0; d < shape.length; d++) {
+            if (d >= lead && target[d - lead] != shape[d] && target[d - lead] != 1) {
+                throw new IllegalArgumentException("size {" + Shapes.format(target) + "} is not expandable to size {"
+                        + Shapes.format(shape) + "}.");
+            }
             if (d < lead || (target[d - lead] == 1 && shape[d] != 1)) dims[count++] = d;
         }
         Tensor summed = sum(Arrays.copyOf(dims, count), true);
@@ -944,13 +948,20 @@ public class Tensor implements AutoCloseable {
      * Registers {@code hook} to run on this tensor's gradient each time it is computed; it may
      * return a replacement (or its argument). Returns a handle whose close() removes the hook.
      */
-    public AutoCloseable registerHook(UnaryOperator<Tensor> hook) {
+    public HookHandle registerHook(UnaryOperator<Tensor> hook) {
         Node edge = gradEdge();
         if (edge == null) {
             throw new IllegalStateException("cannot register a hook on a tensor that doesn't require gradient");
         }
         edge.addHook(hook);
         return () -> edge.hooks().remove(hook);
+    }
+
+    /** What {@link #registerHook} returns: closing it removes the hook. */
+    @FunctionalInterface
+    public interface HookHandle extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Backpropagates from this scalar: accumulates d(this)/d(leaf) into every leaf's grad. */
