@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * memory. Freeing an address twice or one it never returned throws, which turns allocator
  * bookkeeping bugs into test failures. Events come from {@link SimulatedStreams}. Thread-safe.
  */
-public final class SimulatedDevice implements RawDeviceMemory {
+public final class SimulatedDevice implements RawDeviceMemory, SimulatedEvents {
     /** Where the simulated address space begins. */
     public static final long BASE_ADDRESS = 0x7000_0000_0000L;
     /** cudaMalloc returns at least 256-byte aligned memory; we keep 512 to match the block size. */
@@ -45,6 +45,7 @@ public final class SimulatedDevice implements RawDeviceMemory {
     }
 
     /** The streams whose events this device records; the test completes them. */
+    @Override
     public SimulatedStreams streams() {
         return streams;
     }
@@ -130,30 +131,5 @@ public final class SimulatedDevice implements RawDeviceMemory {
     /** Calls to {@link #malloc} that returned 0 for lack of memory. */
     public synchronized long failedMallocCount() {
         return failedMallocCount;
-    }
-
-    @Override
-    public long createEvent() {
-        return streams.createEvent();
-    }
-
-    @Override
-    public void recordEvent(long event, long stream) {
-        streams.recordEvent(event, stream);
-    }
-
-    @Override
-    public boolean eventDone(long event) {
-        return streams.eventDone(event);
-    }
-
-    @Override
-    public void synchronizeEvent(long event) {
-        streams.synchronizeEvent(event);
-    }
-
-    @Override
-    public void destroyEvent(long event) {
-        streams.destroyEvent(event);
     }
 }

@@ -12,7 +12,7 @@ import java.util.Set;
  * so that a free really releases it and a use after free fails. Freeing twice or freeing
  * memory it did not return throws. Events come from {@link SimulatedStreams}. Thread-safe.
  */
-public final class SimulatedHost implements RawHostMemory {
+public final class SimulatedHost implements RawHostMemory, SimulatedEvents {
     private final SimulatedStreams streams;
     private record Allocation(Arena arena, long size) {
     }
@@ -31,6 +31,7 @@ public final class SimulatedHost implements RawHostMemory {
         this.streams = streams;
     }
 
+    @Override
     public SimulatedStreams streams() {
         return streams;
     }
@@ -69,30 +70,5 @@ public final class SimulatedHost implements RawHostMemory {
 
     public synchronized long usedBytes() {
         return usedBytes;
-    }
-
-    @Override
-    public long createEvent() {
-        return streams.createEvent();
-    }
-
-    @Override
-    public void recordEvent(long event, long stream) {
-        streams.recordEvent(event, stream);
-    }
-
-    @Override
-    public boolean eventDone(long event) {
-        return streams.eventDone(event);
-    }
-
-    @Override
-    public void synchronizeEvent(long event) {
-        streams.synchronizeEvent(event);
-    }
-
-    @Override
-    public void destroyEvent(long event) {
-        streams.destroyEvent(event);
     }
 }
