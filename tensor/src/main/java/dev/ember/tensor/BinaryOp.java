@@ -10,11 +10,19 @@ import dev.ember.tensor.cpu.VectorLoops.FloatZip;
  * float32 Vector API form. See {@link BinaryOps} for the declarations.
  */
 public record BinaryOp(String name, Result result, DoubleBinaryOperator math, LongBinaryOperator integral,
-                       FloatZip vector, Grad grad) {
+                       FloatZip vector, Grad grad, double alpha) {
 
     /** An op without a derivative yet; add one with {@link #withGrad}. */
     public BinaryOp(String name, Result result, DoubleBinaryOperator math, LongBinaryOperator integral, FloatZip vector) {
-        this(name, result, math, integral, vector, null);
+        this(name, result, math, integral, vector, null, 1);
+    }
+
+    /**
+     * The op's scalar parameter as its CUDA kernel takes it ({@code alpha}: add and sub compute
+     * a ± alpha·b); 1 unless set. The CPU forms have it bound into their math already.
+     */
+    public BinaryOp withAlpha(double a) {
+        return new BinaryOp(name, result, math, integral, vector, grad, a);
     }
 
     /**
@@ -30,7 +38,7 @@ public record BinaryOp(String name, Result result, DoubleBinaryOperator math, Lo
     }
 
     public BinaryOp withGrad(boolean needsInputs, boolean needsOutput, Formula formula) {
-        return new BinaryOp(name, result, math, integral, vector, new Grad(needsInputs, needsOutput, formula));
+        return new BinaryOp(name, result, math, integral, vector, new Grad(needsInputs, needsOutput, formula), alpha);
     }
 
     /** How the output dtype follows from the promoted input dtype. */

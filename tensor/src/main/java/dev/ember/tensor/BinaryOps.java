@@ -71,7 +71,8 @@ public final class BinaryOps {
         long alphaL = (long) alpha;
         return new BinaryOp("add", Result.PROMOTE, (a, b) -> a + alpha * b, (a, b) -> a + alphaL * b,
                 (a, ao, as, b, bo, bs, c, co, n) -> AXPY_LOOP.apply(a, ao, as, b, bo, bs, c, co, n, alphaF))
-                .withGrad(false, false, (g, a, b, y) -> new Tensor[] {g, g.mul(alpha)});
+                .withGrad(false, false, (g, a, b, y) -> new Tensor[] {g, g.mul(alpha)})
+                .withAlpha(alpha);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
 import dev.ember.tensor.cpu.Parallel;
 import dev.ember.tensor.cpu.VectorLoops;
@@ -15,6 +16,11 @@ final class Elementwise {
     static Tensor unary(Tensor x, UnaryOp op) {
         x.checkOpen();
         DType out = op.resultType(x.dtype);
+        if (x.isCuda()) {
+            Tensor result = Tensor.empty(x.device(), out, x.shape);
+            cudaUnary(op, x, result);
+            return Graph.unary(x, result, op);
+        }
         Tensor result = Tensor.empty(out, x.shape);
         try {
             if (x.dtype == DType.FLOAT32 && out == DType.FLOAT32 && op.vector() != null && x.isContiguous()) {
@@ -52,9 +58,82 @@ final class Elementwise {
         checkInPlaceGrad(x, null);
         checkCast(op.resultType(x.dtype), x.dtype);
         checkNoInternalOverlap(x);
-        CpuElementwise.unary(op, computeType(op, x.dtype), x.shape, x.operand(), x.operand());
+        if (x.isCuda()) {
+            cudaUnary(op, x, x);
+        } else {
+            CpuElementwise.unary(op, computeType(op, x.dtype), x.shape, x.operand(), x.operand());
+        }
         x.bumpVersion();
         return x;
+    }
+
+    /**
+     * result = op(x) on x's CUDA device. The kernel computes in the output's dtype (an integer
+     * input of a floating op is converted first), or in the input's for bool-valued ops.
+     */
+    private static void cudaUnary(UnaryOp op, Tensor x, Tensor result) {
+        DType out = op.resultType(x.dtype);
+        DType kernelType = out == DType.BOOL ? x.dtype : out;
+        if (result.dtype != out) { // in place into a tensor of another dtype: compute, then convert back
+            try (Tensor r = Tensor.empty(x.device(), out, x.shape)) {
+                cudaUnary(op, x, r);
+                Tensor.copyElements(result, r, r.strides);
+            }
+            return;
+        }
+        Tensor in = x.dtype == kernelType ? x : x.contiguousAs(kernelType);
+        try {
+            CudaOps.unary(op, kernelType, result, in, op.p0(), op.p1());
+        } finally {
+            if (in != x) in.close();
+        }
+    }
+
+    /**
+     * The device all of an op's tensors are on. A 0-d host tensor (a scalar) goes with any
+     * device, as in PyTorch; anything else on two devices fails with PyTorch's message.
+     */
+    static Device commonDevice(Tensor... ts) {
+        Device found = null;
+        for (Tensor t : ts) {
+            Device d = t.device();
+            if (d.isCpu() && t.dim() == 0) continue;
+            if (found == null) found = d; else checkSameDevice(found, d);
+        }
+        return found != null ? found : Device.cpu();
+    }
+
+    /** PyTorch's error for operands on two devices, the first one found named first. */
+    static void checkSameDevice(Device found, Device other) {
+        if (!found.equals(other)) {
+            throw new IllegalArgumentException("Expected all tensors to be on the same device, but found at least two"
+                    + " devices, " + found + " and " + other + "!");
+        }
+    }
+
+    /**
+     * out = a (op) b on their CUDA device; both inputs are converted to the kernel's dtype (the
+     * op's compute type) first where they differ, and a 0-d host operand is moved over.
+     */
+    private static void cudaBinary(BinaryOp op, DType kernelType, Tensor out, Tensor a, Tensor b) {
+        Device d = out.device();
+        Tensor ca = onDeviceAs(a, d, kernelType), cb = onDeviceAs(b, d, kernelType);
+        try {
+            CudaOps.binary(op, kernelType, out, ca, Shapes.broadcastStrides(ca.shape, ca.strides, out.shape),
+                    cb, Shapes.broadcastStrides(cb.shape, cb.strides, out.shape), op.alpha());
+        } finally {
+            if (ca != a) ca.close();
+            if (cb != b) cb.close();
+        }
+    }
+
+    /** t itself when it is on d with dtype type, else an unscoped copy there in that dtype (the caller closes it). */
+    private static Tensor onDeviceAs(Tensor t, Device d, DType type) {
+        if (t.device().equals(d)) return t.dtype == type ? t : t.contiguousAs(type);
+        Tensor moved = Tensor.empty(d, type, t.shape);
+        Scope.escape(moved);
+        Tensor.copyElements(moved, t, t.strides);
+        return moved;
     }
 
     /** The dtype a unary op computes in: integer math where the op keeps integers, else float. */
@@ -74,6 +153,17 @@ final class Elementwise {
         DType promoted = scalarType != null ? TypePromotion.resultType(a, scalarType) : TypePromotion.resultType(a, b);
         DType compute = op.computeType(promoted).computeType();
         DType outType = op.resultType(promoted);
+        Device device = commonDevice(a, b);
+        if (device.isCuda()) {
+            Tensor out = Tensor.empty(device, outType, Shapes.broadcast(a.shape, b.shape));
+            try {
+                cudaBinary(op, op.computeType(promoted), out, a, b);
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+            return Graph.binary(a, b, out, op, scalarType != null);
+        }
         if (a.dtype == DType.FLOAT32 && b.dtype == DType.FLOAT32 && outType == DType.FLOAT32 && op.vector() != null
                 && a.isContiguous() && b.isContiguous() && java.util.Arrays.equals(a.shape, b.shape)) {
             return Graph.binary(a, b, contiguousFloat(a, b, op), op, scalarType != null);
@@ -128,7 +218,19 @@ final class Elementwise {
         // an input that overlaps the output in another layout would be read after being written
         Tensor src = b.sharesStorageWith(a) && !sameGeometry(a, b) ? b.clone() : b;
         try {
-            CpuElementwise.binary(op, op.computeType(promoted).computeType(), shape, a.operand(), a.operand(shape), src.operand(shape));
+            if (commonDevice(a, src).isCuda()) {
+                DType kernelType = op.computeType(promoted);
+                if (kernelType == a.dtype) {
+                    cudaBinary(op, kernelType, a, a, src);
+                } else { // e.g. an int tensor += a bool one computes in int64: compute, then convert back
+                    try (Tensor r = Tensor.empty(a.device(), op.resultType(promoted), shape)) {
+                        cudaBinary(op, kernelType, r, a, src);
+                        Tensor.copyElements(a, r, r.strides);
+                    }
+                }
+            } else {
+                CpuElementwise.binary(op, op.computeType(promoted).computeType(), shape, a.operand(), a.operand(shape), src.operand(shape));
+            }
         } finally {
             if (src != b) src.close();
         }
@@ -145,8 +247,22 @@ final class Elementwise {
                     + TypePromotion.scalarTypeName(cond.dtype));
         }
         long[] shape = Shapes.broadcast(Shapes.broadcast(cond.shape, a.shape), b.shape);
-        Tensor out = Tensor.empty(TypePromotion.resultType(a, b), shape);
-        CpuElementwise.where(shape, out.operand(), cond.operand(shape), a.operand(shape), b.operand(shape));
+        Device device = commonDevice(cond, a, b);
+        Tensor out = Tensor.empty(device, TypePromotion.resultType(a, b), shape);
+        if (device.isCuda()) {
+            Tensor cc = onDeviceAs(cond, device, DType.BOOL), ca = onDeviceAs(a, device, out.dtype),
+                    cb = onDeviceAs(b, device, out.dtype);
+            try {
+                CudaOps.where(out, cc, Shapes.broadcastStrides(cc.shape, cc.strides, shape), ca,
+                        Shapes.broadcastStrides(ca.shape, ca.strides, shape), cb, Shapes.broadcastStrides(cb.shape, cb.strides, shape));
+            } finally {
+                if (cc != cond) cc.close();
+                if (ca != a) ca.close();
+                if (cb != b) cb.close();
+            }
+        } else {
+            CpuElementwise.where(shape, out.operand(), cond.operand(shape), a.operand(shape), b.operand(shape));
+        }
         long[] aShape = a.shape, bShape = b.shape;
         DType aType = a.dtype, bType = b.dtype;
         return Graph.record(out, "WhereBackward0", (g, s) -> {

@@ -1,5 +1,10 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Block;
+import dev.ember.memory.CachingAllocator;
+import dev.ember.memory.CudaMemory;
+import dev.ember.memory.Device;
+import dev.ember.memory.Stream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,12 +15,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tensors escape without being closed, the {@link Cleaner} frees the memory once the storage is
  * unreachable and counts it as a leak in {@link MemoryStats#leakedStorages()}.
  *
- * <p>Released storages are recycled through {@link StorageCache} rather than freed at once.
+ * <p>Host storages are off-heap C memory, recycled through {@link StorageCache} rather than
+ * freed at once. Device storages are blocks of the device's {@link CachingAllocator} (which does
+ * its own caching), allocated on the thread's current stream; their {@link #segment()} refuses
+ * to hand out the device address as host memory, so a CPU kernel given a CUDA tensor fails with
+ * a message instead of crashing the JVM.
  */
 final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();
 
+    /** Host memory; null for a device storage. */
     private final MemorySegment segment;
+    /** The device block; null for a host storage. */
+    private final Block block;
+    private final Device device;
     private final long bytes;
     private final AtomicInteger refs = new AtomicInteger(1);
     /** Bumped by every in-place write through any view, so autograd can tell a saved tensor changed. */
@@ -44,14 +57,50 @@ final class Storage {
 
     private Storage(long bytes) {
         this.bytes = bytes;
+        this.device = Device.cpu();
+        this.block = null;
         long address = NativeHeap.allocate(bytes);
         this.segment = MemorySegment.ofAddress(address).reinterpret(bytes);
         MemoryStats.allocated(bytes);
-        this.deallocator = new Deallocator(address, bytes);
+        this.deallocator = new Deallocator(address, bytes, null, null);
         this.cleanable = CLEANER.register(this, deallocator);
     }
 
-    MemorySegment segment() { return segment; }
+    /** {@code bytes} of memory on a CUDA device, owned by the device's current stream on this thread. */
+    static Storage allocate(Device device, long bytes) {
+        if (device.isCpu()) return allocate(bytes);
+        return new Storage(device, bytes);
+    }
+
+    private Storage(Device device, long bytes) {
+        CachingAllocator allocator = CudaMemory.allocator(device);
+        this.block = allocator.allocate(Math.max(bytes, 1), Stream.current(device));
+        this.device = device;
+        this.bytes = bytes;
+        this.segment = null;
+        this.deallocator = new Deallocator(0, bytes, allocator, block);
+        this.cleanable = CLEANER.register(this, deallocator);
+    }
+
+    Device device() { return device; }
+
+    /** The host memory; fails for a device storage (a CPU kernel was handed a CUDA tensor). */
+    MemorySegment segment() {
+        if (segment == null) {
+            throw new IllegalStateException("Expected a tensor on cpu, but got one on " + device
+                    + ": this operation reads host memory; move the tensor with .cpu() first");
+        }
+        return segment;
+    }
+
+    /** The device address of byte 0 (a device storage only). */
+    long deviceAddress() {
+        if (block == null) throw new IllegalStateException("a host storage has no device address");
+        return block.address();
+    }
+
+    /** The device block (a device storage only), e.g. to record the streams that use it. */
+    Block block() { return block; }
 
     long bytes() { return bytes; }
 
@@ -69,7 +118,10 @@ final class Storage {
     /** Drops a reference; releases the memory (to the pool or the C heap) when it was the last. */
     void release() {
         int r = refs.decrementAndGet();
-        if (r == 0) {
+        if (r == 0 && block != null) {
+            deallocator.explicit = true;
+            cleanable.clean(); // back to the caching allocator, on the stream that owns the block
+        } else if (r == 0) {
             MemoryStats.freed(bytes, false);
             // A cached storage is reachable from the cache; should a thread's small cache be
             // dropped (the thread ended), the Cleaner frees the memory without counting a leak.
@@ -89,15 +141,23 @@ final class Storage {
     private static final class Deallocator implements Runnable {
         private final long address;
         private final long bytes;
+        private final CachingAllocator allocator;
+        private final Block block;
         volatile boolean explicit;
 
-        Deallocator(long address, long bytes) {
+        Deallocator(long address, long bytes, CachingAllocator allocator, Block block) {
             this.address = address;
             this.bytes = bytes;
+            this.allocator = allocator;
+            this.block = block;
         }
 
         @Override
         public void run() {
+            if (block != null) {
+                allocator.free(block);
+                return;
+            }
             NativeHeap.free(address);
             // an explicit release already took the bytes off the live count
             if (!explicit) MemoryStats.freed(bytes, true);

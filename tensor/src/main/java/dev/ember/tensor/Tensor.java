@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
 import dev.ember.tensor.cpu.Elements;
 import dev.ember.tensor.cpu.Strided;
@@ -59,6 +60,21 @@ public class Tensor implements AutoCloseable {
 
     public static Tensor empty(long... shape) { return empty(DType.defaultFloat(), shape); }
 
+    /** An uninitialised tensor on {@code device} (its memory from the device's caching allocator). */
+    public static Tensor empty(Device device, DType dtype, long... shape) {
+        if (device.isCpu()) return empty(dtype, shape);
+        Shapes.checkShape(shape);
+        long n = Shapes.numel(shape);
+        return new Tensor(Storage.allocate(device, Math.multiplyExact(n, dtype.itemSize())), dtype, shape.clone(),
+                Shapes.contiguousStrides(shape), 0);
+    }
+
+    /** A zero tensor on {@code device}. */
+    public static Tensor zeros(Device device, DType dtype, long... shape) {
+        if (device.isCpu()) return zeros(dtype, shape);
+        return empty(device, dtype, shape).fill_(0);
+    }
+
     public static Tensor zeros(DType dtype, long... shape) {
         Tensor t = empty(dtype, shape);
         t.storage.segment().fill((byte) 0);
@@ -79,11 +95,17 @@ public class Tensor implements AutoCloseable {
     /** A tensor filled with {@code value}; float32, as torch.full with a float. */
     public static Tensor full(double value, long... shape) { return full(DType.defaultFloat(), value, shape); }
 
-    public static Tensor zerosLike(Tensor t) { return zeros(t.dtype, t.shape); }
+    /** A tensor filled with {@code value} on {@code device}. */
+    public static Tensor full(Device device, DType dtype, double value, long... shape) {
+        return empty(device, dtype, shape).fill_(value);
+    }
 
-    public static Tensor onesLike(Tensor t) { return ones(t.dtype, t.shape); }
+    /** Zeros of t's dtype and shape, on t's device (as every {@code *Like} factory). */
+    public static Tensor zerosLike(Tensor t) { return zeros(t.device(), t.dtype, t.shape); }
 
-    public static Tensor emptyLike(Tensor t) { return empty(t.dtype, t.shape); }
+    public static Tensor onesLike(Tensor t) { return full(t.device(), t.dtype, 1, t.shape); }
+
+    public static Tensor emptyLike(Tensor t) { return empty(t.device(), t.dtype, t.shape); }
 
     /** A 0-d float32 tensor. */
     public static Tensor scalar(double value) { return full(DType.defaultFloat(), value); }
@@ -328,6 +350,35 @@ public class Tensor implements AutoCloseable {
         return storage.segment();
     }
 
+    /** The device this tensor's memory is on. */
+    public Device device() { return storage.device(); }
+
+    /** Whether this tensor lives on a CUDA device. */
+    public boolean isCuda() { return storage.device().isCuda(); }
+
+    /**
+     * This tensor on {@code device}: itself (a new handle) when it is there already, else a
+     * copy, recorded for autograd (the gradient goes back to this tensor's device), as torch's
+     * {@code to(device)}. A copy from the host is queued on the target's current stream; a copy
+     * to the host waits for the source's stream.
+     */
+    public Tensor to(Device device) {
+        checkOpen();
+        Device from = device();
+        if (from.equals(device)) return alias(shape.clone(), strides.clone(), offset);
+        return viewOp("ToCopyBackward0", () -> {
+            Tensor out = empty(device, dtype, shape);
+            copyElements(out, this, strides);
+            return out;
+        }, g -> g.to(from));
+    }
+
+    /** This tensor on the current CUDA device (cuda:0), as torch's {@code cuda()}. */
+    public Tensor cuda() { return to(Device.cuda()); }
+
+    /** This tensor in host memory, as torch's {@code cpu()}. */
+    public Tensor cpu() { return to(Device.cpu()); }
+
     /** This tensor as a kernel operand over its own shape. */
     Strided operand() {
         return new Strided(data(), dtype, offset, strides);
@@ -564,8 +615,8 @@ public class Tensor implements AutoCloseable {
     /** A contiguous copy with its own storage. */
     private Tensor cloneImpl() {
         checkOpen();
-        Tensor out = empty(dtype, shape);
-        CpuElementwise.copy(shape, out.operand(), operand());
+        Tensor out = empty(device(), dtype, shape);
+        copyElements(out, this, strides);
         return out;
     }
 
@@ -573,9 +624,46 @@ public class Tensor implements AutoCloseable {
     private Tensor toImpl(DType target) {
         checkOpen();
         if (target == dtype) return alias(shape.clone(), strides.clone(), offset);
-        Tensor out = empty(target, shape);
-        CpuElementwise.copy(shape, out.operand(), operand());
+        Tensor out = empty(device(), target, shape);
+        copyElements(out, this, strides);
         return out;
+    }
+
+    /**
+     * dst = src read with {@code srcStrides} over dst's shape (a broadcast of src), converted to
+     * dst's dtype: on the host, on one CUDA device, or across the host boundary.
+     */
+    static void copyElements(Tensor dst, Tensor src, long[] srcStrides) {
+        Device to = dst.device(), from = src.device();
+        if (to.isCpu() && from.isCpu()) {
+            CpuElementwise.copy(dst.shape, dst.operand(), new Strided(src.data(), src.dtype, src.offset, srcStrides));
+        } else if (to.equals(from)) {
+            CudaOps.copy(dst, src, srcStrides);
+        } else {
+            // across devices: src's values packed in dst's dtype on src's device, the bytes moved, then
+            // laid out into dst (straight into dst when it is contiguous)
+            src.storage.retain();
+            try (Tensor view = new Tensor(src.storage, src.dtype, dst.shape, srcStrides, src.offset, false);
+                 Tensor packed = view.contiguousAs(dst.dtype)) {
+                boolean direct = dst.isContiguous();
+                Tensor landed = direct ? dst : new Tensor(Storage.allocate(to, packed.numel() * dst.dtype.itemSize()),
+                        dst.dtype, dst.shape.clone(), Shapes.contiguousStrides(dst.shape), 0, false);
+                try {
+                    if (from.isCpu()) {
+                        CudaOps.upload(landed, packed);
+                    } else if (to.isCpu()) {
+                        CudaOps.download(landed, packed);
+                    } else {
+                        try (Tensor host = packed.hostContiguousAs(dst.dtype)) {
+                            CudaOps.upload(landed, host);
+                        }
+                    }
+                    if (!direct) copyElements(dst, landed, landed.strides);
+                } finally {
+                    if (!direct) landed.close();
+                }
+            }
+        }
     }
 
     /** Copies {@code src} (broadcast, converted) into this tensor in place. */
@@ -587,7 +675,7 @@ public class Tensor implements AutoCloseable {
         // a source overlapping this tensor in another layout would be read after being written
         Tensor from = src.sharesStorageWith(this) && !Elementwise.sameGeometry(this, src) ? src.clone() : src;
         try {
-            CpuElementwise.copy(shape, operand(), from.operand(shape));
+            copyElements(this, from, Shapes.broadcastStrides(from.shape, from.strides, shape));
         } finally {
             if (from != src) from.close();
         }
@@ -598,9 +686,13 @@ public class Tensor implements AutoCloseable {
     public Tensor fill_(double value) {
         checkOpen();
         Elementwise.checkInPlaceGrad(this, null);
-        Tensor v = full0d(dtype, value);
-        CpuElementwise.copy(shape, operand(), v.operand(shape));
-        v.close();
+        if (isCuda() && isContiguous()) {
+            CudaOps.fill(this, value);
+        } else {
+            try (Tensor v = full0d(dtype, value)) {
+                copyElements(this, v, new long[shape.length]);
+            }
+        }
         bumpVersion();
         return this;
     }
@@ -681,6 +773,11 @@ public class Tensor implements AutoCloseable {
     public double item() {
         checkOpen();
         checkOneElement();
+        if (isCuda()) {
+            try (Tensor h = hostContiguousAs(dtype)) { // waits for this tensor's stream only
+                return h.getFlat(0);
+            }
+        }
         return getFlat(0);
     }
 
@@ -688,6 +785,11 @@ public class Tensor implements AutoCloseable {
     public long itemLong() {
         checkOpen();
         checkOneElement();
+        if (isCuda()) {
+            try (Tensor h = hostContiguousAs(dtype)) {
+                return h.getFlatLong(0);
+            }
+        }
         return getFlatLong(0);
     }
 
@@ -700,7 +802,7 @@ public class Tensor implements AutoCloseable {
     /** All elements in row-major order, converted to float. */
     public float[] toFloatArray() {
         float[] out = new float[Math.toIntExact(numel())];
-        try (Tensor c = contiguousAs(DType.FLOAT32)) {
+        try (Tensor c = hostContiguousAs(DType.FLOAT32)) {
             MemorySegment.copy(c.storage.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, c.offset * 4, out, 0, out.length);
         }
         return out;
@@ -708,7 +810,7 @@ public class Tensor implements AutoCloseable {
 
     public double[] toDoubleArray() {
         double[] out = new double[Math.toIntExact(numel())];
-        try (Tensor c = contiguousAs(DType.FLOAT64)) {
+        try (Tensor c = hostContiguousAs(DType.FLOAT64)) {
             MemorySegment.copy(c.storage.segment(), java.lang.foreign.ValueLayout.JAVA_DOUBLE, c.offset * 8, out, 0, out.length);
         }
         return out;
@@ -716,7 +818,7 @@ public class Tensor implements AutoCloseable {
 
     public long[] toLongArray() {
         long[] out = new long[Math.toIntExact(numel())];
-        try (Tensor c = contiguousAs(DType.INT64)) {
+        try (Tensor c = hostContiguousAs(DType.INT64)) {
             MemorySegment.copy(c.storage.segment(), java.lang.foreign.ValueLayout.JAVA_LONG, c.offset * 8, out, 0, out.length);
         }
         return out;
@@ -724,7 +826,7 @@ public class Tensor implements AutoCloseable {
 
     public int[] toIntArray() {
         int[] out = new int[Math.toIntExact(numel())];
-        try (Tensor c = contiguousAs(DType.INT32)) {
+        try (Tensor c = hostContiguousAs(DType.INT32)) {
             MemorySegment.copy(c.storage.segment(), java.lang.foreign.ValueLayout.JAVA_INT, c.offset * 4, out, 0, out.length);
         }
         return out;
@@ -732,7 +834,7 @@ public class Tensor implements AutoCloseable {
 
     public boolean[] toBooleanArray() {
         boolean[] out = new boolean[Math.toIntExact(numel())];
-        try (Tensor c = contiguousAs(DType.BOOL)) {
+        try (Tensor c = hostContiguousAs(DType.BOOL)) {
             for (int i = 0; i < out.length; i++) out[i] = c.storage.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, c.offset + i) != 0;
         }
         return out;
@@ -745,10 +847,21 @@ public class Tensor implements AutoCloseable {
             storage.retain();
             return new Tensor(storage, dtype, shape.clone(), strides.clone(), offset, false);
         }
-        Tensor c = new Tensor(Storage.allocate(numel() * target.itemSize()), target, shape.clone(),
+        Tensor c = new Tensor(Storage.allocate(device(), numel() * target.itemSize()), target, shape.clone(),
                 Shapes.contiguousStrides(shape), 0, false);
-        CpuElementwise.copy(shape, c.operand(), operand());
+        copyElements(c, this, strides);
         return c;
+    }
+
+    /** Like {@link #contiguousAs}, but always in host memory (a device tensor's values are copied back). */
+    Tensor hostContiguousAs(DType target) {
+        if (device().isCpu()) return contiguousAs(target);
+        try (Tensor c = contiguousAs(target)) {
+            Tensor h = new Tensor(Storage.allocate(c.numel() * target.itemSize()), target, shape.clone(),
+                    Shapes.contiguousStrides(shape), 0, false);
+            CudaOps.download(h, c);
+            return h;
+        }
     }
 
 

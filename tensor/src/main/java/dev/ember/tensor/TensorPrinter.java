@@ -24,7 +24,18 @@ final class TensorPrinter {
     private TensorPrinter() {}
 
     static String format(Tensor t) {
+        if (t.isCuda()) { // the values are read from a host copy (waiting for the tensor's stream only)
+            try (Tensor host = t.hostContiguousAs(t.dtype)) {
+                return format(host, "device='" + t.device() + "'");
+            }
+        }
+        return format(t, null);
+    }
+
+    /** {@code device}: PyTorch's first suffix, for a tensor not on the CPU; null for none. */
+    private static String format(Tensor t, String device) {
         List<String> suffixes = new ArrayList<>();
+        if (device != null) suffixes.add(device);
         String body;
         int indent = PREFIX.length();
         if (t.numel() == 0) {

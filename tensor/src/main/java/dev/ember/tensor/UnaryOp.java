@@ -18,11 +18,19 @@ import dev.ember.tensor.cpu.VectorLoops.FloatMap;
  *                 {@code math} per element
  */
 public record UnaryOp(String name, Result result, DoubleUnaryOperator math, LongUnaryOperator integral,
-                      FloatMap vector, Grad grad) {
+                      FloatMap vector, Grad grad, double p0, double p1) {
 
     /** An op without a derivative yet; add one with a {@code withGrad...} method. */
     public UnaryOp(String name, Result result, DoubleUnaryOperator math, LongUnaryOperator integral, FloatMap vector) {
-        this(name, result, math, integral, vector, null);
+        this(name, result, math, integral, vector, null, 0, 0);
+    }
+
+    /**
+     * The op's scalar parameters as its CUDA kernel takes them (clamp's bounds, pow's exponent,
+     * softplus's beta and threshold); the CPU forms have them bound into their math already.
+     */
+    public UnaryOp withParams(double first, double second) {
+        return new UnaryOp(name, result, math, integral, vector, grad, first, second);
     }
 
     /**
@@ -38,7 +46,7 @@ public record UnaryOp(String name, Result result, DoubleUnaryOperator math, Long
     }
 
     public UnaryOp withGrad(boolean needsInput, boolean needsOutput, Formula formula) {
-        return new UnaryOp(name, result, math, integral, vector, new Grad(needsInput, needsOutput, formula));
+        return new UnaryOp(name, result, math, integral, vector, new Grad(needsInput, needsOutput, formula), p0, p1);
     }
 
     public UnaryOp withGradOfInput(java.util.function.BinaryOperator<Tensor> f) {

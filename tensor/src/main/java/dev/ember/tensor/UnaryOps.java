@@ -111,7 +111,8 @@ public final class UnaryOps {
         return new UnaryOp("softplus", Result.FLOAT,
                 x -> x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta, null, null)
                 .withGradOfInput((g, x) -> g.mul(Tensor.where(x.mul(beta).gt(threshold), Tensor.onesLike(x),
-                        x.mul(beta).sigmoid())));
+                        x.mul(beta).sigmoid())))
+                .withParams(beta, threshold);
     }
 
     /**
@@ -129,7 +130,8 @@ public final class UnaryOps {
                 x -> Double.isNaN(x) ? x : Math.min(Math.max(x, lo), hi),
                 x -> Math.min(Math.max(x, loL), hiL),
                 (s, so, d, o, n) -> CLAMP_LOOP.apply(s, so, d, o, n, loF, hiF))
-                .withGradOfInput((g, x) -> g.mul(x.ge(lo).logicalAnd(x.le(hi))));
+                .withGradOfInput((g, x) -> g.mul(x.ge(lo).logicalAnd(x.le(hi))))
+                .withParams(lo, hi);
     }
 
     /** x^exponent for a scalar exponent. */
@@ -138,7 +140,8 @@ public final class UnaryOps {
         return new UnaryOp("pow", integralExponent ? Result.SAME : Result.FLOAT, x -> Math.pow(x, exponent),
                 integralExponent ? x -> MathFunctions.pow(x, e) : null,
                 exponent == 2 ? SQUARE_LOOP : null)
-                .withGradOfInput((g, x) -> exponent == 0 ? g.mul(0L) : g.mul(x.pow(exponent - 1)).mul(exponent));
+                .withGradOfInput((g, x) -> exponent == 0 ? g.mul(0L) : g.mul(x.pow(exponent - 1)).mul(exponent))
+                .withParams(exponent, 0);
     }
 
     /** d/dx x*Phi(x) = Phi(x) + x*phi(x). */
