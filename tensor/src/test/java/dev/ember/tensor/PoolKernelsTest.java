@@ -184,6 +184,64 @@ class PoolKernelsTest {
         return new Pool(in, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}, r.chance(0.2), false);
     }
 
+    /**
+     * The float32 2×2, stride-2 fast path on enough planes that its vectors, not its scalar loop
+     * for the segment's last planes, do most of the work: rows of 1 to 20 outputs (two rows to a
+     * vector, one, or more than one vector to a row), odd sizes, ties, NaN and ±inf; values and
+     * indices exactly as the float64 reference and as the general path (which float64 takes).
+     */
+    @Test
+    void maxPool2x2MatchesScanOnManyPlanes() {
+        Domain ties = Domain.of(-1, 0, 1, 2, Double.NEGATIVE_INFINITY);
+        for (int trial = 0; trial < 120; trial++) {
+            Rng r = Rng.fresh();
+            long[] in = {r.nextInt(1, 4), r.nextInt(1, 24), r.nextInt(2, 21), r.nextInt(2, 41)};
+            if (r.chance(0.2)) in[2] = in[3] = r.pick(new Long[] {28L, 14L, 7L});
+            Pool q = new Pool(in, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}, false, false);
+            Domain domain = r.pick(new Domain[] {TRICKY, ties, Domain.plain(-1, 1)});
+            TT x = TestTensors.random(r, DType.FLOAT32, in, r.pick(Layout.values()), domain);
+            String ctx = q + " " + x + ", " + r;
+            PoolKernels.PoolResult got = PoolKernels.maxPool2d(x.t(), q.k, null, q.p, q.d, false);
+            double[][] ref = maxReference(q, x.values());
+            exact(ctx + ": values", ref[0], got.output().toDoubleArray());
+            exact(ctx + ": indices", ref[1], Arrays.stream(got.indices().toLongArray()).asDoubleStream().toArray());
+            PoolKernels.PoolResult general = PoolKernels.maxPool2d(Tensor.fromArray(x.values(), in), q.k, null, q.p, q.d, false);
+            exact(ctx + ": values as float64", general.output().toDoubleArray(), got.output().toDoubleArray());
+            assertArrayEquals(general.indices().toLongArray(), got.indices().toLongArray(), ctx + ": indices as float64");
+        }
+    }
+
+    /**
+     * Every window of values from {1, 2, NaN, −inf} in every order (256 windows: ties, NaN in any
+     * tap, all −inf), in planes of several widths and in enough of them for the vector path: the
+     * fast path's pairwise fold must pick the tap the row-by-row scan picks.
+     */
+    @Test
+    void maxPool2x2FoldsEveryTapPatternAsTheScan() {
+        double[] v = {1, 2, Double.NaN, Double.NEGATIVE_INFINITY};
+        for (int outW : new int[] {1, 3, 7, 8, 9, 16, 17, 20}) {
+            int outH = (256 + outW - 1) / outW, h = 2 * outH + 1, w = 2 * outW + (outW % 2); // odd sizes drop a row (a column)
+            long[] in = {2, 5, h, w};
+            double[] x = new double[(int) (10L * h * w)];
+            for (int p = 0; p < 10; p++) {
+                for (int o = 0; o < outH * outW; o++) {
+                    int pattern = (o + 37 * p) % 256, top = p * h * w + (o / outW) * 2 * w + (o % outW) * 2;
+                    x[top] = v[pattern & 3];
+                    x[top + 1] = v[pattern >> 2 & 3];
+                    x[top + w] = v[pattern >> 4 & 3];
+                    x[top + w + 1] = v[pattern >> 6];
+                }
+            }
+            Pool q = new Pool(in, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}, false, false);
+            float[] f = new float[x.length];
+            for (int i = 0; i < x.length; i++) f[i] = (float) x[i];
+            PoolKernels.PoolResult got = PoolKernels.maxPool2d(Tensor.fromArray(f, in), q.k, null, q.p, q.d, false);
+            double[][] ref = maxReference(q, x);
+            exact(q + ": values", ref[0], got.output().toDoubleArray());
+            exact(q + ": indices", ref[1], Arrays.stream(got.indices().toLongArray()).asDoubleStream().toArray());
+        }
+    }
+
     @Test
     void maxPoolBackwardScattersToIndices() {
         for (int trial = 0; trial < 150; trial++) {

@@ -1,28 +1,158 @@
 package dev.ember.tensor.cpu;
 
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.I2L;
+import static jdk.incubator.vector.VectorOperators.IS_NAN;
+import static jdk.incubator.vector.VectorOperators.LT;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 fast path of max pooling for the common 2×2 window with stride 2 and no padding.
- * It follows the general scan's order (top-left, top-right, bottom-left, bottom-right) and rule
- * ("replace when greater or NaN"), so values and indices match {@link CpuPoolMax}, but without
- * the general scan's loops: the four taps are read straight and folded with
- * {@link CpuPoolMax#pick}.
+ * The float32 fast path of max pooling for the common 2×2 window with stride 2 and no padding:
+ * a vector of outputs at a time.
+ *
+ * <p>A window's two top taps are neighbours in its input row, so the top taps of a vector of
+ * outputs lie in two input vectors, and two-vector shuffles split them into the windows' left
+ * and right taps; likewise the bottom taps. The taps are then folded lane-wise with the general
+ * scan's rule, "replace when greater or NaN", and the indices follow the same masks. The scan's
+ * order is top-left, top-right, bottom-left, bottom-right; folding the top pair, the bottom
+ * pair, then the two winners picks the same tap, because the rule keeps the first maximum, or
+ * the last NaN, of any sequence, and that can be decided pairwise in order. So values and
+ * indices match {@link CpuPoolMax}'s scan bit for bit.
+ *
+ * <p>A vector covers N outputs of a row, or, when rows are at most N/2 outputs (14 × 14 inputs
+ * pool to rows of 7), two rows, so that half its lanes do not idle; then the two input vectors
+ * of its top taps are the starts of two input rows, 2·inW apart, rather than N contiguous pairs.
+ *
+ * <p>Loads are whole vectors, even past a row's last window: those lanes are dropped. (Masked
+ * loads from a memory segment were so much code that C1 gave up compiling the loop, "out of
+ * virtual registers"; a method C1 fails on after a tier-2 compile stays in slow C1 code for
+ * good, tens of times slower. Mind this when adding vector code to the loop.) Only planes whose
+ * loads would run past the end of the segment, the last one or few, take the scalar loop.
+ * Stores are masked, for the ragged end of a row and of the plane.
  */
 final class CpuPoolMax2x2 {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Long> L = VectorSpecies.of(long.class, F.vectorShape());
+    /** Outputs per vector. */
+    private static final int N = F.length();
+    /** Outputs per vector of their int64 indices. */
+    private static final int HALF = L.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final IntVector NONE = IntVector.zero(I), ONE = IntVector.broadcast(I, 1), TWICE = NONE.addIndex(2);
+
+    // A vector's lanes below a split s (1 to N/2) take their taps from the input vector at t, the others
+    // from the one at t + second (see vectorPlane). Indexed by s: the two-vector shuffles that gather each
+    // lane's left tap, and its right tap, from those two (source lanes N and up are the second's), and the
+    // mask of the lanes from the second. Tables, because computing these per plane in the loop's method
+    // was more code than C1 would compile.
+    private static final VectorShuffle<Float>[] LEFT = shuffles(0), RIGHT = shuffles(1);
+    private static final VectorMask<Integer>[] LATER = later();
 
     private CpuPoolMax2x2() {}
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] shuffles(int tap) {
+        VectorShuffle<Float>[] s = new VectorShuffle[N / 2 + 1];
+        for (int split = 1; split <= N / 2; split++) {
+            int at = split;
+            // (modulo 2N: in a vector of two rows of s outputs, lanes from 2s on are dead, any source will do)
+            s[split] = VectorShuffle.fromOp(F, i -> (i < at ? 2 * i : N + 2 * (i - at)) % (2 * N) + tap);
+        }
+        return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Integer>[] later() {
+        VectorMask<Integer>[] m = new VectorMask[N / 2 + 1];
+        for (int split = 1; split <= N / 2; split++) m[split] = VectorMask.fromLong(I, (-1L << split) & (-1L >>> (64 - N)));
+        return m;
+    }
 
     /** Whether the fast path computes pooling along these axes (for float32): full 2-wide windows at stride 2. */
     static boolean applies(CpuPoolAxis h, CpuPoolAxis w) {
         return h.pairs() && w.pairs();
     }
 
-    /** One plane: input from element {@code in} of x; outputs from element {@code out} of y and idx. */
+    /** Whether a vector takes two output rows of this width (else N outputs of one row). */
+    private static boolean twoRows(int outW) {
+        return 2 * outW <= N;
+    }
+
+    /** One plane: input from element {@code in} of x; outputs from element {@code yOut} of y and {@code idxOut} of idx. */
     static void plane(int inW, int outH, int outW, MemorySegment x, long in, MemorySegment y, long yOut,
+            MemorySegment idx, long idxOut) {
+        // the last vector reads N inputs from the bottom-left of its second pair of taps (see vectorPlane)
+        boolean two = twoRows(outW);
+        long lastRow = two ? (outH - 1) / 2 * 2 : outH - 1, lastColumn = two ? 0 : (outW - 1) / N * N;
+        long end = in + 2 * lastRow * inW + 2 * lastColumn + inW + (two ? 2L * inW : N) + N;
+        if (end * Float.BYTES > x.byteSize()) {
+            scalarPlane(inW, outH, outW, x, in, y, yOut, idx, idxOut);
+        } else {
+            vectorPlane(inW, outH, outW, x, in, y, yOut, idx, idxOut);
+        }
+    }
+
+    /** {@link #plane} by vectors (the loop is in here with the vector code so that C2 hoists the segments' checks out of it). */
+    private static void vectorPlane(int inW, int outH, int outW, MemorySegment x, long in, MemorySegment y, long yOut,
+            MemorySegment idx, long idxOut) {
+        // A vector's lanes below `split` take their taps from the input vectors at t, the others from those at
+        // t + second: the next N inputs of the row, or the row two below it (the next output row's windows).
+        boolean two = twoRows(outW);
+        int split = two ? outW : N / 2, second = two ? 2 * inW : N;
+        VectorShuffle<Float> left = LEFT[split], right = RIGHT[split];
+        // each lane's window, from the vector's first: 2 per lane, and the later lanes start at t + second
+        IntVector window = TWICE.add(NONE.blend(second - 2 * split, LATER[split]));
+        long next = (long) second * Float.BYTES;
+        int count = two ? (outH + 1) / 2 : outH * ((outW + N - 1) / N);
+        for (int v = 0, oh = 0, j = 0; v < count; v++) {
+            int n = two ? Math.min(2, outH - oh) * outW : Math.min(N, outW - j); // outputs
+            int first = 2 * oh * inW + 2 * j; // the top-left of their first window
+            long out = (long) oh * outW + j, t = (in + first) * Float.BYTES, b = t + (long) inW * Float.BYTES;
+            FloatVector t0 = FloatVector.fromMemorySegment(F, x, t, ORDER), t1 = FloatVector.fromMemorySegment(F, x, t + next, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(F, x, b, ORDER), b1 = FloatVector.fromMemorySegment(F, x, b + next, ORDER);
+            FloatVector tl = t0.rearrange(left, t1), tr = t0.rearrange(right, t1);
+            FloatVector bl = b0.rearrange(left, b1), br = b0.rearrange(right, b1);
+            VectorMask<Float> topRight = takes(tr, tl), bottomRight = takes(br, bl);
+            FloatVector top = tl.blend(tr, topRight), bottom = bl.blend(br, bottomRight);
+            VectorMask<Float> down = takes(bottom, top);
+            top.blend(bottom, down).intoMemorySegment(y, (yOut + out) * Float.BYTES, ORDER, F.indexInRange(0, n));
+            // the winner's index: its window's top-left, + 1 when it is a right tap, + inW when a bottom one
+            VectorMask<Float> rightTap = topRight.andNot(down).or(bottomRight.and(down));
+            IntVector index = window.add(first).add(NONE.blend(ONE, rightTap.cast(I))).add(NONE.blend(inW, down.cast(I)));
+            long at = (idxOut + out) * Long.BYTES;
+            ((LongVector) index.convertShape(I2L, L, 0)).intoMemorySegment(idx, at, ORDER, L.indexInRange(0, n));
+            if (n > HALF) {
+                ((LongVector) index.convertShape(I2L, L, 1))
+                        .intoMemorySegment(idx, at + (long) HALF * Long.BYTES, ORDER, L.indexInRange(HALF, n));
+            }
+            if (two) {
+                oh += 2;
+            } else if ((j += N) >= outW) {
+                j = 0;
+                oh++;
+            }
+        }
+    }
+
+    /** Lanes where tap v replaces the running maximum: v is greater, or NaN (the scan's rule). */
+    private static VectorMask<Float> takes(FloatVector v, FloatVector max) {
+        return v.compare(GT, max).or(v.test(IS_NAN));
+    }
+
+    /** {@link #plane} one window at a time, for a plane whose vectors would read past the end of x. */
+    private static void scalarPlane(int inW, int outH, int outW, MemorySegment x, long in, MemorySegment y, long yOut,
             MemorySegment idx, long idxOut) {
         for (int oh = 0; oh < outH; oh++) {
             int top = 2 * oh * inW, bottom = top + inW;
