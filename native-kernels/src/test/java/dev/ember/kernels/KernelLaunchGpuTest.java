@@ -67,6 +67,23 @@ class KernelLaunchGpuTest {
         CudaDriver.ensureContext(0);
     }
 
+    @Test
+    void everyListedKernelOfEveryImageLoadsOnTheDevice() {
+        for (String image : KernelImages.imageNames()) {
+            long module;
+            try (Arena arena = Arena.ofConfined()) {
+                module = CudaDriver.moduleLoadData(KernelImages.imageSegment(image, arena));
+            }
+            try {
+                for (String kernel : KernelImages.kernelNames(image)) {
+                    assertTrue(CudaDriver.moduleGetFunction(module, kernel) != 0, image + ": " + kernel);
+                }
+            } finally {
+                CudaDriver.moduleUnload(module);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ fill
 
     /** One fill entry point: its element width and how its value parameter is passed. */
