@@ -93,18 +93,18 @@ final class CudaOps {
 
     /** out = a (op) b with broadcasting; the operands already have the kernel's dtype {@code t}. */
     static void binary(BinaryOp op, DType t, Tensor out, Tensor a, long[] aStrides, Tensor b, long[] bStrides, double alpha) {
-        launchElementwise(binaryKernel(op, t), out, new Tensor[] {a, b}, new long[][] {aStrides, bStrides}, alpha, Double.NaN);
+        launchElementwise(binaryKernel(op, t), out, new Tensor[] {a, b}, new long[][] {aStrides, bStrides}, alpha, 0);
     }
 
     /** out = cond ? a : b; cond is bool, a and b have out's dtype. */
     static void where(Tensor out, Tensor cond, long[] cStrides, Tensor a, long[] aStrides, Tensor b, long[] bStrides) {
         launchElementwise("ember_ternary_where_" + suffix(out.dtype), out, new Tensor[] {cond, a, b},
-                new long[][] {cStrides, aStrides, bStrides}, 0, Double.NaN);
+                new long[][] {cStrides, aStrides, bStrides}, 0, 0);
     }
 
     /**
-     * One elementwise launch over out's shape. {@code p1} NaN means the kernel takes a single
-     * double parameter (binary and ternary kernels), else two (unary kernels).
+     * One elementwise launch over out's shape. Unary kernels take two double parameters
+     * (p0, p1); binary and ternary kernels take one (p0), so p1 is passed only for one input.
      */
     private static void launchElementwise(String kernel, Tensor out, Tensor[] in, long[][] inStrides, double p0, double p1) {
         long[][] strides = new long[in.length + 1][];
