@@ -365,8 +365,8 @@ public class Tensor implements AutoCloseable {
     public Tensor to(Device device) {
         checkOpen();
         Device from = device();
-        if (from.equals(device)) return alias(shape.clone(), strides.clone(), offset);
         return viewOp("ToCopyBackward0", () -> {
+            if (from.equals(device)) return alias(shape.clone(), strides.clone(), offset);
             Tensor out = empty(device, dtype, shape);
             copyElements(out, this, strides);
             return out;

@@ -22,6 +22,11 @@ class DeviceTest {
         Tensor same = t.to(Device.cpu());
         assertTrue(same.sharesStorageWith(t));
         assertEquals(Device.cpu(), Tensor.zerosLike(t).device());
+        // staying on the device keeps the tensor in the graph, as torch's to() returning self
+        Tensor leaf = Tensor.ones(3).requiresGrad_(true);
+        Tensor moved = leaf.to(Device.cpu());
+        assertTrue(moved.requiresGrad());
+        assertEquals("ToCopyBackward0", moved.gradFn().name());
         assertEquals(Device.cpu(), Tensor.empty(Device.cpu(), DType.FLOAT32, 2).device());
     }
 
