@@ -43,7 +43,8 @@ final class CudaOps {
         return t.storage.deviceAddress() + t.offset * t.dtype.itemSize();
     }
 
-    private static Stream stream(Device d) {
+    /** The current stream of a CUDA device, with the device's context made current on this thread. */
+    static Stream stream(Device d) {
         CudaDriver.ensureContext(d.index());
         return Stream.current(d);
     }

@@ -68,8 +68,14 @@ public final class CudaKernels {
 
     /** Queues a 1-D launch of {@code kernel} on the stream. */
     public void launch(String kernel, int grid, int block, int sharedBytes, Stream stream, KernelArgs args) {
+        launch(kernel, grid, 1, 1, block, sharedBytes, stream, args);
+    }
+
+    /** Queues a launch with a 3-D grid of 1-D blocks (row-wise kernels put rows or splits on y and z). */
+    public void launch(String kernel, int gridX, int gridY, int gridZ, int block, int sharedBytes, Stream stream,
+            KernelArgs args) {
         long f = function(kernel);
-        CudaDriver.launchKernel(f, grid, 1, 1, block, 1, 1, sharedBytes, stream.handle(), args.build());
+        CudaDriver.launchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream.handle(), args.build());
     }
 
     public Device device() { return device; }
