@@ -1,6 +1,8 @@
 package dev.ember.nn.optim;
 
+import dev.ember.tensor.FusedOptimizers;
 import dev.ember.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +75,39 @@ public class Adam extends Optimizer {
         double weightDecay = group.getDouble("weight_decay");
         if (weightDecay != 0) g = g.add(param, weightDecay);
         applyMoments(group, param, g, state);
+    }
+
+    /** Whether weight decay is decoupled from the gradient (AdamW) rather than an L2 term (Adam). */
+    boolean decoupledWeightDecay() { return false; }
+
+    /** All parameters in one launch per device and dtype, with the update above (optim.cu). */
+    @Override
+    protected boolean stepFused(List<Slot> slots) {
+        for (Slot s : slots) {
+            for (Tensor buf : s.state().buffers().values()) {
+                if (!FusedOptimizers.fitsState(s.param(), buf)) return false;
+            }
+        }
+        List<FusedOptimizers.Adam> updates = new ArrayList<>(slots.size());
+        for (Slot s : slots) {
+            ParamGroup g = s.group();
+            Tensor param = s.param();
+            ParamState state = s.state();
+            double[] betas = g.getDoubles("betas");
+            boolean amsgrad = g.getBoolean("amsgrad");
+            Tensor expAvg = state.buffer(EXP_AVG, () -> Tensor.zerosLike(param));
+            Tensor expAvgSq = state.buffer(EXP_AVG_SQ, () -> Tensor.zerosLike(param));
+            Tensor maxExpAvgSq = amsgrad ? state.buffer(MAX_EXP_AVG_SQ, () -> Tensor.zerosLike(param)) : null;
+            long step = state.incrementStep();
+            // formed in double exactly as applyMoments does
+            double stepSize = g.lr() / (1 - Math.pow(betas[0], step));
+            double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(betas[1], step));
+            updates.add(new FusedOptimizers.Adam(param, s.grad(), expAvg, expAvgSq, maxExpAvgSq, g.lr(), betas[0],
+                    betas[1], g.getDouble("eps"), g.getDouble("weight_decay"), stepSize, biasCorrection2Sqrt,
+                    decoupledWeightDecay(), g.getBoolean("maximize"), amsgrad));
+        }
+        FusedOptimizers.adam(updates);
+        return true;
     }
 
     /**

@@ -27,6 +27,9 @@ public final class AdamW extends Adam {
     public static Options options() { return new Options(1e-2); }
 
     @Override
+    boolean decoupledWeightDecay() { return true; }
+
+    @Override
     protected void update(ParamGroup group, Tensor param, Tensor grad, ParamState state) {
         double decay = group.lr() * group.getDouble("weight_decay");
         // multiplying by exactly 1 changes nothing, so a zero decay skips the pass over the parameter

@@ -1,6 +1,7 @@
 package dev.ember.nn.optim;
 
 import dev.ember.tensor.Ember;
+import dev.ember.tensor.FusedOptimizers;
 import dev.ember.tensor.Scope;
 import dev.ember.tensor.Tensor;
 import java.util.ArrayList;
@@ -123,17 +124,34 @@ public abstract class Optimizer implements AutoCloseable {
     public void step() {
         checkOpen();
         try (var noGrad = Ember.noGrad()) {
+            List<Slot> slots = new ArrayList<>();
+            boolean fusable = true;
             for (ParamGroup group : groups) {
                 for (Tensor param : group.params()) {
                     Tensor grad = param.grad();
                     if (grad == null) continue;
-                    try (Scope temporaries = Ember.scope()) {
-                        update(group, param, grad, state.computeIfAbsent(param, p -> new ParamState()));
-                    }
+                    slots.add(new Slot(group, param, grad, state.computeIfAbsent(param, p -> new ParamState())));
+                    fusable &= FusedOptimizers.fits(param, grad);
+                }
+            }
+            if (fusable && !slots.isEmpty() && stepFused(slots)) return;
+            for (Slot s : slots) {
+                try (Scope temporaries = Ember.scope()) {
+                    update(s.group(), s.param(), s.grad(), s.state());
                 }
             }
         }
     }
+
+    /** One parameter a step updates: its group, the parameter, its gradient and its state. */
+    protected record Slot(ParamGroup group, Tensor param, Tensor grad, ParamState state) {}
+
+    /**
+     * Updates every slot at once with a fused device kernel, when the subclass has one; called
+     * only when every parameter and gradient {@link FusedOptimizers#fits fits} such a kernel (all
+     * on CUDA, contiguous). Returns false, having changed nothing, to take the per-parameter path.
+     */
+    protected boolean stepFused(List<Slot> slots) { return false; }
 
     /**
      * Evaluates {@code closure} with grad mode on (it should zero the grads, compute the loss and

@@ -1,6 +1,8 @@
 package dev.ember.nn.optim;
 
+import dev.ember.tensor.FusedOptimizers;
 import dev.ember.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +74,31 @@ public final class SGD extends Optimizer {
             d = group.getBoolean("nesterov") ? d.add(buf, momentum) : buf;
         }
         param.add_(d, -group.lr());
+    }
+
+    /** All parameters in one launch per device and dtype, with the update above (optim.cu). */
+    @Override
+    protected boolean stepFused(List<Slot> slots) {
+        for (Slot s : slots) {
+            Tensor buf = s.state().buffer(MOMENTUM_BUFFER);
+            if (buf != null && !FusedOptimizers.fitsState(s.param(), buf)) return false;
+        }
+        List<FusedOptimizers.Sgd> updates = new ArrayList<>(slots.size());
+        for (Slot s : slots) {
+            ParamGroup g = s.group();
+            double momentum = g.getDouble("momentum");
+            Tensor buf = null;
+            boolean first = false;
+            if (momentum != 0) {
+                buf = s.state().buffer(MOMENTUM_BUFFER);
+                first = buf == null; // the kernel starts the buffer from the gradient, so it need not be zeroed
+                if (first) buf = s.state().put(MOMENTUM_BUFFER, Tensor.emptyLike(s.param()));
+            }
+            updates.add(new FusedOptimizers.Sgd(s.param(), s.grad(), buf, g.lr(), momentum, g.getDouble("dampening"),
+                    g.getDouble("weight_decay"), g.getBoolean("nesterov"), g.getBoolean("maximize"), first));
+        }
+        FusedOptimizers.sgd(updates);
+        return true;
     }
 
     /** SGD's options with PyTorch's names and defaults (momentum 0, dampening 0, weight decay 0). */

@@ -3,7 +3,10 @@ package dev.ember.nn.optim;
 import static dev.ember.nn.optim.Reference.list;
 import static dev.ember.nn.optim.Reference.map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ember.ffi.Cuda;
+import dev.ember.memory.Device;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Ember;
 import dev.ember.tensor.Tensor;
@@ -14,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -30,25 +34,43 @@ class OptimizerReferenceTest {
                 .map(run -> DynamicTest.dynamicTest((String) run.get("name"), () -> replay(run)));
     }
 
-    private static void replay(Map<String, Object> run) {
+    /**
+     * The same runs with parameters and gradients on CUDA, where SGD and Adam/AdamW take the fused
+     * kernels (optim.cu). Skipped without a CUDA driver and device.
+     */
+    @Tag("gpu")
+    @TestFactory
+    Stream<DynamicTest> fusedCudaStepsMatchPyTorchAfterEveryStep() {
+        return Reference.section("optimizers").stream()
+                .map(run -> DynamicTest.dynamicTest((String) run.get("name") + " on cuda", () -> {
+                    assumeTrue(Cuda.isAvailable(), Cuda::unavailableReason);
+                    replay(run, Device.cuda());
+                }));
+    }
+
+    private static void replay(Map<String, Object> run) { replay(run, Device.cpu()); }
+
+    private static void replay(Map<String, Object> run, Device device) {
         DType dtype = Reference.dtype(run);
         double tol = Reference.tolerance(dtype);
         Set<List<Integer>> skip = skipped(run);
         List<Object> steps = list(run.get("steps"));
         try (var scope = Ember.scope()) {
-            List<Tensor> params = Reference.initialParams(dtype);
+            List<Tensor> params = Reference.initialParams(dtype, device);
             try (Optimizer opt = newOptimizer(run, params)) {
                 LRScheduler schedule = run.containsKey("scheduler") ? newScheduler(map(run.get("scheduler")), opt) : null;
                 for (int k = 0; k < steps.size(); k++) {
                     for (int i = 0; i < params.size(); i++) {
                         Tensor p = params.get(i);
-                        p.setGrad(skip.contains(List.of(k, i)) ? null : Reference.tensor(Reference.grad(k, i), p.shape(), dtype));
+                        p.setGrad(skip.contains(List.of(k, i)) ? null
+                                : Reference.tensor(Reference.grad(k, i), p.shape(), dtype).to(device));
                     }
                     opt.step();
                     if (schedule != null) schedule.step();
                     List<Object> expected = list(steps.get(k));
                     for (int i = 0; i < params.size(); i++) {
                         assertEquals(dtype, params.get(i).dtype());
+                        assertEquals(device, params.get(i).device());
                         Reference.assertClose(Reference.doubles(expected.get(i)), params.get(i), tol,
                                 run.get("name") + " step " + (k + 1) + " param " + i);
                     }

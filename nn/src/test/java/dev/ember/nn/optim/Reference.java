@@ -2,6 +2,7 @@ package dev.ember.nn.optim;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Tensor;
 import java.io.IOException;
@@ -58,9 +59,12 @@ final class Reference {
     static int numSteps() { return list(ROOT.get("grads")).size(); }
 
     /** The fixed starting parameters, as leaves that require grad. */
-    static List<Tensor> initialParams(DType dtype) {
+    static List<Tensor> initialParams(DType dtype) { return initialParams(dtype, Device.cpu()); }
+
+    /** The initial parameters on {@code device}, as leaves that require grad. */
+    static List<Tensor> initialParams(DType dtype, Device device) {
         List<Tensor> params = new ArrayList<>();
-        for (int i = 0; i < numParams(); i++) params.add(tensor(initial(i), shape(i), dtype).requiresGrad_());
+        for (int i = 0; i < numParams(); i++) params.add(tensor(initial(i), shape(i), dtype).to(device).requiresGrad_());
         return params;
     }
 
