@@ -1,5 +1,6 @@
 package dev.ember.examples;
 
+import dev.ember.memory.Device;
 import dev.ember.nn.Conv2d;
 import dev.ember.nn.CrossEntropyLoss;
 import dev.ember.nn.Flatten;
@@ -46,25 +47,27 @@ public final class FashionMnistTrain {
         }
         Ember.manualSeed(o.seed());
         if (o.threads() > 0) Ember.setNumThreads(o.threads());
-        System.out.println("device: " + o.resolveDevice() + " (" + Ember.numThreads() + " CPU threads)");
+        Device device = o.resolveDevice();
+        System.out.println("device: " + device + (device.isCpu() ? " (" + Ember.numThreads() + " CPU threads)" : ""));
 
         // 1. load, 2. preprocess (scaled to [0, 1], normalised once when loaded)
         FashionMnist data = o.dataDir() == null ? FashionMnist.fullOrSubset() : FashionMnist.fullOrSubset(o.dataDir());
         System.out.println(data.description());
         try (TensorDataset train = data.load(Split.TRAIN, Normalize.FASHION_MNIST);
              TensorDataset test = data.load(Split.TEST, Normalize.FASHION_MNIST);
-             DataLoader trainLoader = DataLoader.builder(train).batchSize(o.batchSize()).shuffle(true).seed(o.seed()).build();
-             DataLoader testLoader = DataLoader.builder(test).batchSize(250).build();
+             DataLoader trainLoader = DataLoader.builder(train).batchSize(o.batchSize()).shuffle(true).seed(o.seed())
+                     .pinMemory(device.isCuda()).build();
+             DataLoader testLoader = DataLoader.builder(test).batchSize(250).pinMemory(device.isCuda()).build();
              // 3. the model, the loss and the optimizer
-             Sequential model = model();
+             Sequential model = model(device);
              SGD optimizer = new SGD(model.parameters(), SGD.options(o.lr()).momentum(0.9))) {
             CrossEntropyLoss lossFn = new CrossEntropyLoss();
             System.out.println(model);
             for (int epoch = 1; epoch <= o.epochs(); epoch++) {
                 long start = System.nanoTime();
-                EpochStats stats = trainEpoch(model, lossFn, optimizer, trainLoader, epoch, o.epochs());
+                EpochStats stats = trainEpoch(model, lossFn, optimizer, trainLoader, device, epoch, o.epochs());
                 double seconds = (System.nanoTime() - start) / 1e9;
-                double testAccuracy = evaluate(model, testLoader);
+                double testAccuracy = evaluate(model, testLoader, device);
                 // 7. report
                 System.out.printf("epoch %d/%d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%"
                                 + " (%.1f s, %.0f images/s)%n", epoch, o.epochs(), stats.loss(), 100 * stats.accuracy(),
@@ -82,30 +85,47 @@ public final class FashionMnistTrain {
                 new Flatten(), new Linear(3136, 128), new ReLU(), new Linear(128, 10));
     }
 
+    /** The CNN initialised on the CPU (so a seed gives the same weights on every device), then moved to {@code device}. */
+    public static Sequential model(Device device) {
+        Sequential m = model();
+        m.to(device);
+        return m;
+    }
+
     /** Running sums of one epoch. */
     public record EpochStats(double loss, double accuracy, long images) {}
 
     /** 6. train: one pass over the data, with a progress bar. */
     public static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
-                                        int epoch, int epochs) {
+                                        Device device, int epoch, int epochs) {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + epochs)
                 .setInitialMax(loader.numBatches()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                 .continuousUpdate().build()) {
-            return trainEpoch(model, lossFn, optimizer, loader, epoch, bar);
+            return trainEpoch(model, lossFn, optimizer, loader, device, epoch, bar);
         }
     }
 
-    /** One pass over the data; {@code bar} (may be null) is stepped per batch. */
+    /** One pass over the data on the CPU; {@code bar} (may be null) is stepped per batch. */
     public static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
                                         int epoch, ProgressBar bar) {
+        return trainEpoch(model, lossFn, optimizer, loader, Device.cpu(), epoch, bar);
+    }
+
+    /**
+     * One pass over the data on {@code device} (where the model is; each batch is copied there);
+     * {@code bar} (may be null) is stepped per batch.
+     */
+    public static EpochStats trainEpoch(Sequential model, CrossEntropyLoss lossFn, SGD optimizer, DataLoader loader,
+                                        Device device, int epoch, ProgressBar bar) {
         model.train();
         double lossSum = 0;
         long correct = 0, seen = 0, step = 0;
         for (Batch batch : loader) {
             step++;
             try (batch; var scope = Ember.scope()) {
-                Tensor logits = model.forward(batch.inputs());
-                Tensor loss = lossFn.forward(logits, batch.targets());
+                Tensor targets = batch.targets().to(device);
+                Tensor logits = model.forward(batch.inputs().to(device));
+                Tensor loss = lossFn.forward(logits, targets);
                 double value = loss.item();
                 if (!Double.isFinite(value)) {
                     throw new IllegalStateException("loss is " + value + " at step " + step + " of epoch " + epoch
@@ -115,7 +135,7 @@ public final class FashionMnistTrain {
                 loss.backward();
                 optimizer.step();
                 // 5. the metric: accuracy of the batch's predictions
-                correct += logits.argmax(1).eq(batch.targets()).sum().itemLong();
+                correct += logits.argmax(1).eq(targets).sum().itemLong();
                 lossSum += value * batch.size();
                 seen += batch.size();
             }
@@ -126,14 +146,18 @@ public final class FashionMnistTrain {
         return new EpochStats(lossSum / seen, (double) correct / seen, seen);
     }
 
-    /** Accuracy on the test set, without recording a graph. */
-    public static double evaluate(Sequential model, DataLoader loader) {
+    /** Accuracy on the test set on the CPU, without recording a graph. */
+    public static double evaluate(Sequential model, DataLoader loader) { return evaluate(model, loader, Device.cpu()); }
+
+    /** Accuracy on the test set on {@code device} (where the model is), without recording a graph. */
+    public static double evaluate(Sequential model, DataLoader loader, Device device) {
         model.eval();
         long correct = 0, seen = 0;
         try (var noGrad = Ember.noGrad()) {
             for (Batch batch : loader) {
                 try (batch; var scope = Ember.scope()) {
-                    correct += model.forward(batch.inputs()).argmax(1).eq(batch.targets()).sum().itemLong();
+                    Tensor predicted = model.forward(batch.inputs().to(device)).argmax(1);
+                    correct += predicted.eq(batch.targets().to(device)).sum().itemLong();
                     seen += batch.size();
                 }
             }

@@ -1,5 +1,7 @@
 package dev.ember.examples;
 
+import dev.ember.ffi.Cuda;
+import dev.ember.memory.Device;
 import java.nio.file.Path;
 
 /** Command-line options of {@link FashionMnistTrain}. */
@@ -11,7 +13,7 @@ record TrainOptions(int epochs, int batchSize, double lr, String device, Path da
               --epochs N        passes over the training set (default 2)
               --batch-size N    examples per step (default 64)
               --lr X            SGD learning rate (default 0.05; momentum 0.9)
-              --device D        auto, cpu or cuda (default auto: CUDA when Ember can use it, else CPU)
+              --device D        auto, cpu, cuda or cuda:N (default auto: CUDA when Ember can use it, else CPU)
               --data-dir DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist,
                                 else the subset bundled with Ember)
               --checkpoint F    where to save the trained model (default checkpoints/fashion-mnist-cnn.safetensors)
@@ -44,16 +46,22 @@ record TrainOptions(int epochs, int batchSize, double lr, String device, Path da
         return new TrainOptions(epochs, batch, lr, device, dataDir, checkpoint, seed, threads, help);
     }
 
-    /**
-     * The device to train on. Tensors on CUDA arrive with the CUDA backend; until then "auto"
-     * means the CPU and asking for "cuda" says so.
-     */
-    String resolveDevice() {
+    /** The device to train on: "auto" is CUDA device 0 when Ember can use CUDA, else the CPU. */
+    Device resolveDevice() {
         return switch (device) {
-            case "auto", "cpu" -> "cpu";
-            case "cuda" -> throw new IllegalArgumentException("--device cuda: Ember's CUDA tensor backend is not built yet;"
-                    + " use --device cpu (or auto)");
-            default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got " + device);
+            case "auto" -> Cuda.isAvailable() ? Device.cuda() : Device.cpu();
+            case "cpu" -> Device.cpu();
+            default -> {
+                if (!device.startsWith("cuda")) {
+                    throw new IllegalArgumentException("--device must be auto, cpu, cuda or cuda:N, got " + device);
+                }
+                Device d = Device.parse(device);
+                if (!Cuda.isAvailable()) {
+                    throw new IllegalArgumentException("--device " + device + ": CUDA is not available here ("
+                            + Cuda.unavailableReason() + "); use --device cpu (or auto)");
+                }
+                yield d;
+            }
         };
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ember.ffi.Cuda;
+import dev.ember.memory.Device;
 import dev.ember.nn.CrossEntropyLoss;
 import dev.ember.nn.Sequential;
 import dev.ember.nn.data.DataLoader;
@@ -72,9 +74,15 @@ class FashionMnistTrainTest {
     void optionsAreValidated() {
         assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(new String[] {"--epochs", "0"}));
         assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(new String[] {"--bogus"}));
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> TrainOptions.parse(new String[] {"--device", "cuda"}).resolveDevice());
-        assertTrue(e.getMessage().contains("CUDA"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TrainOptions.parse(new String[] {"--device", "tpu"}).resolveDevice());
+        assertEquals(Device.cpu(), TrainOptions.parse(new String[] {"--device", "cpu"}).resolveDevice());
+        Device auto = TrainOptions.parse(new String[0]).resolveDevice();
+        assertEquals(Cuda.isAvailable() ? Device.cuda() : Device.cpu(), auto);
+        if (!Cuda.isAvailable()) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> TrainOptions.parse(new String[] {"--device", "cuda:0"}).resolveDevice());
+            assertTrue(e.getMessage().contains("CUDA is not available"), e.getMessage());
+        }
         assertEquals(3, TrainOptions.parse(new String[] {"--epochs", "3"}).epochs());
     }
 }

@@ -1,5 +1,6 @@
 package dev.ember.nn;
 
+import dev.ember.memory.Device;
 import dev.ember.nn.io.StateDictCheck;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Ember;
@@ -15,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The base of every layer and model, as PyTorch's {@code nn.Module}: it owns named parameters
@@ -244,37 +246,45 @@ public abstract class Module implements AutoCloseable {
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("nn.Module.to only accepts floating point dtypes, but got desired dtype=" + dtype);
         }
-        Map<Tensor, Tensor> converted = new IdentityHashMap<>(); // a tensor shared by two modules stays shared
-        for (Module m : modules()) {
-            m.parameters.replaceAll((name, p) -> converted.computeIfAbsent(p, old -> convert(old, dtype)));
-            m.buffers.replaceAll((name, b) -> converted.computeIfAbsent(b, old -> convert(old, dtype)));
-        }
-        return this;
-    }
-
-    private static Tensor convert(Tensor old, DType dtype) {
-        if (!old.dtype().isFloatingPoint() || old.dtype() == dtype) return old;
-        Tensor fresh;
-        try (var off = Ember.noGrad()) {
-            fresh = Scope.escape(old.to(dtype));
-        }
-        fresh.requiresGrad_(old.requiresGrad());
-        old.close();
-        return fresh;
+        return replaceTensors(old -> old.dtype().isFloatingPoint() && old.dtype() != dtype ? old.to(dtype) : null);
     }
 
     /**
-     * Moves the module to {@code device}. Only {@code "cpu"} exists until the CUDA backend lands,
-     * so this returns the module for "cpu" and fails clearly for "cuda".
+     * Moves every parameter and buffer to {@code device}, as PyTorch's {@code module.to(device)}.
+     * The moved tensors replace the old ones, which are closed along with their gradients: move a
+     * model before handing its parameters to an optimizer.
      */
+    public Module to(Device device) {
+        return replaceTensors(old -> old.device().equals(device) ? null : old.to(device));
+    }
+
+    /** {@link #to(Device)} with a device named as PyTorch names it: "cpu", "cuda" or "cuda:N". */
     public Module to(String device) {
-        String d = device.strip().toLowerCase(Locale.ROOT);
-        if (d.equals("cpu")) return this;
-        if (d.equals("cuda") || d.startsWith("cuda:")) {
-            throw new UnsupportedOperationException("Cannot move " + name() + " to \"" + device + "\": CUDA tensors arrive with"
-                    + " the CUDA backend; only \"cpu\" is available for now");
+        return to(Device.parse(device.strip().toLowerCase(Locale.ROOT)));
+    }
+
+    /**
+     * Replaces each parameter and buffer by {@code change}'s result (null: keep it), as a fresh
+     * leaf with the old one's requires-grad flag, and closes the old one. A tensor shared by two
+     * modules stays shared.
+     */
+    private Module replaceTensors(Function<Tensor, Tensor> change) {
+        Map<Tensor, Tensor> replaced = new IdentityHashMap<>();
+        Function<Tensor, Tensor> replace = old -> replaced.computeIfAbsent(old, t -> {
+            Tensor fresh;
+            try (var off = Ember.noGrad()) {
+                fresh = change.apply(t);
+            }
+            if (fresh == null) return t;
+            fresh = Scope.escape(fresh).requiresGrad_(t.requiresGrad());
+            t.close();
+            return fresh;
+        });
+        for (Module m : modules()) {
+            m.parameters.replaceAll((name, p) -> replace.apply(p));
+            m.buffers.replaceAll((name, b) -> replace.apply(b));
         }
-        throw new IllegalArgumentException("Expected one of cpu, cuda device type at start of device string: " + device);
+        return this;
     }
 
     /** Closes every parameter and buffer of this module and its descendants (and their gradients). */

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.ember.ffi.Cuda;
 import dev.ember.nn.io.StateDictCheck;
 import dev.ember.nn.io.StateDictException;
 import dev.ember.tensor.DType;
@@ -201,12 +203,25 @@ class ModuleTest {
     }
 
     @Test
-    void toDeviceAcceptsOnlyCpuForNow() {
+    void toDeviceKeepsCpuTensorsAndRefusesUnknownDevices() {
         try (Linear lin = new Linear(2, 2)) {
+            Tensor w = lin.parameters().get(0);
             assertSame(lin, lin.to("cpu"));
-            var e = assertThrows(UnsupportedOperationException.class, () -> lin.to("cuda:0"));
-            assertTrue(e.getMessage().contains("CUDA tensors arrive with the CUDA backend"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> lin.to("tpu"));
+            assertSame(w, lin.parameters().get(0));
+            var e = assertThrows(IllegalArgumentException.class, () -> lin.to("tpu"));
+            assertTrue(e.getMessage().contains("Expected one of cpu, cuda"), e.getMessage());
+        }
+    }
+
+    @Test
+    void withoutCudaMovingToCudaFailsClearly() {
+        assumeFalse(Cuda.isAvailable(), "CUDA is available: ModuleGpuTest moves modules");
+        try (Linear lin = new Linear(2, 2)) {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> lin.to("cuda:0"));
+            assertTrue(e.getMessage() != null && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("cuda"),
+                    String.valueOf(e.getMessage()));
+            assertEquals(DType.FLOAT32, lin.parameters().get(0).dtype()); // the module is left usable on the CPU
+            assertTrue(lin.parameters().get(0).device().isCpu());
         }
     }
 

@@ -33,7 +33,8 @@ import java.util.Objects;
  * whole header against the file's size before allocating anything, and a bad file of any kind fails
  * with a {@link CheckpointException} naming the file and the problem.
  *
- * <p>Tensors are written from host memory; a non-contiguous tensor is written in row-major order.
+ * <p>Tensors are written from host memory (a CUDA tensor through a host copy); a non-contiguous tensor
+ * is written in row-major order.
  * Loaded tensors are new contiguous tensors, owned by the caller (or by the current
  * {@code Ember.scope()}, as any new tensor).
  */

@@ -38,7 +38,8 @@ final class TensorData implements AutoCloseable {
     void write(FileChannel channel, Tensor t) throws IOException {
         long bytes = Math.multiplyExact(t.numel(), (long) t.dtype().itemSize());
         if (bytes == 0) return; // a zero-size view's offset may lie past its storage: touch nothing
-        try (Tensor c = t.contiguous()) {
+        // a device tensor is written from a host copy (which waits for the device's stream)
+        try (Tensor c = t.isCuda() ? t.cpu() : t.contiguous()) {
             MemorySegment source = c.data();
             long start = Math.multiplyExact(c.storageOffset(), (long) c.dtype().itemSize());
             checkInside(source, start, bytes);
