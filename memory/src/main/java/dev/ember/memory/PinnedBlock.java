@@ -31,6 +31,16 @@ public final class PinnedBlock {
         return view;
     }
 
+    /** Notes that copies queued on {@code stream} use this block, so it is not reused before they run. */
+    public void recordStream(Stream stream) {
+        owner.recordStream(this, stream);
+    }
+
+    /** Returns this block to its allocator (reused once the copies recorded on its streams have run). */
+    public void free() {
+        owner.free(this);
+    }
+
     /** Host address of the first byte, for driver calls. */
     public long address() {
         return memory.address();

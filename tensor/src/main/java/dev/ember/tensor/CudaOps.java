@@ -3,6 +3,7 @@ package dev.ember.tensor;
 import dev.ember.ffi.CudaDriver;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
+import dev.ember.memory.Event;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CudaKernels;
 import dev.ember.tensor.cuda.CudaLayout;
@@ -69,13 +70,35 @@ final class CudaOps {
         }
     }
 
-    /** Copies a contiguous host tensor into a contiguous device tensor of the same dtype and size. */
+    /**
+     * Copies a contiguous host tensor into a contiguous device tensor of the same dtype and size.
+     * From pageable memory the driver stages the bytes before returning, so src may be freed
+     * after; from pinned memory the copy is only queued, and the pinned block is kept from reuse
+     * until the stream has run it.
+     */
     static void upload(Tensor dst, Tensor src) {
         long bytes = src.numel() * src.dtype.itemSize();
         if (bytes == 0) return;
-        // From pageable memory the driver stages the bytes before returning, so src may be freed after.
+        Stream s = stream(dst.device());
         CudaDriver.memcpyHtoDAsync(address(dst), src.data().asSlice(src.offset * src.dtype.itemSize(), bytes), bytes,
-                stream(dst.device()).handle());
+                s.handle());
+        if (src.storage.isPinned()) src.storage.pinnedBlock().recordStream(s);
+    }
+
+    /**
+     * Queues a copy of a contiguous device tensor into a contiguous pinned host tensor and
+     * returns at once; host reads of dst wait for the copy (an event recorded after it).
+     */
+    static void downloadAsync(Tensor dst, Tensor src) {
+        long bytes = src.numel() * src.dtype.itemSize();
+        if (bytes == 0) return;
+        Stream s = stream(src.device());
+        CudaDriver.memcpyDtoHAsync(dst.storage.pinnedBlock().segment().asSlice(dst.offset * dst.dtype.itemSize(), bytes),
+                address(src), bytes, s.handle());
+        dst.storage.pinnedBlock().recordStream(s);
+        Event done = Event.create(src.device());
+        done.record(s);
+        dst.storage.setPendingCopy(done);
     }
 
     /** Copies a contiguous device tensor into a contiguous host tensor and waits for that stream only. */

@@ -4,6 +4,8 @@ import dev.ember.memory.Block;
 import dev.ember.memory.CachingAllocator;
 import dev.ember.memory.CudaMemory;
 import dev.ember.memory.Device;
+import dev.ember.memory.Event;
+import dev.ember.memory.PinnedBlock;
 import dev.ember.memory.Stream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -28,6 +30,14 @@ final class Storage {
     private final MemorySegment segment;
     /** The device block; null for a host storage. */
     private final Block block;
+    /** Page-locked host memory (a pinned host storage); null otherwise. */
+    private final PinnedBlock pinned;
+    /**
+     * An asynchronous device-to-host copy into this (pinned) storage that host reads must wait
+     * for; null when none is pending. Set by the thread that queued the copy; like PyTorch's
+     * non-blocking copies, other threads see the data only after synchronising with it.
+     */
+    private Event pendingCopy;
     private final Device device;
     private final long bytes;
     private final AtomicInteger refs = new AtomicInteger(1);
@@ -59,10 +69,11 @@ final class Storage {
         this.bytes = bytes;
         this.device = Device.cpu();
         this.block = null;
+        this.pinned = null;
         long address = NativeHeap.allocate(bytes);
         this.segment = MemorySegment.ofAddress(address).reinterpret(bytes);
         MemoryStats.allocated(bytes);
-        this.deallocator = new Deallocator(address, bytes, null, null);
+        this.deallocator = new Deallocator(address, bytes, null, null, null);
         this.cleanable = CLEANER.register(this, deallocator);
     }
 
@@ -78,19 +89,60 @@ final class Storage {
         this.device = device;
         this.bytes = bytes;
         this.segment = null;
-        this.deallocator = new Deallocator(0, bytes, allocator, block);
+        this.pinned = null;
+        this.deallocator = new Deallocator(0, bytes, allocator, block, null);
         this.cleanable = CLEANER.register(this, deallocator);
     }
 
+    /**
+     * {@code bytes} of page-locked host memory, from the pinned allocator of the CUDA device
+     * that copies will use: a host storage whose copies to and from that device can be queued
+     * without the driver staging them.
+     */
+    static Storage allocatePinned(Device copiesWith, long bytes) {
+        return new Storage(CudaMemory.pinnedHost(copiesWith).allocate(Math.max(bytes, 1)), bytes);
+    }
+
+    private Storage(PinnedBlock pinned, long bytes) {
+        this.pinned = pinned;
+        this.block = null;
+        this.device = Device.cpu();
+        this.bytes = bytes;
+        this.segment = pinned.segment().reinterpret(bytes);
+        this.deallocator = new Deallocator(0, bytes, null, null, pinned);
+        this.cleanable = CLEANER.register(this, deallocator);
+    }
+
+    /** Whether this is page-locked host memory. */
+    boolean isPinned() { return pinned != null; }
+
+    /** The pinned block (a pinned storage only), e.g. to record the streams whose copies read it. */
+    PinnedBlock pinnedBlock() { return pinned; }
+
+    /** Makes host reads wait for {@code copy} (an event recorded after a copy into this storage). */
+    void setPendingCopy(Event copy) {
+        Event previous = pendingCopy;
+        pendingCopy = copy;
+        if (previous != null) previous.close();
+    }
     Device device() { return device; }
 
     /** The host memory; fails for a device storage (a CPU kernel was handed a CUDA tensor). */
     MemorySegment segment() {
+        if (pendingCopy != null) awaitCopy();
         if (segment == null) {
             throw new IllegalStateException("Expected a tensor on cpu, but got one on " + device
                     + ": this operation reads host memory; move the tensor with .cpu() first");
         }
         return segment;
+    }
+
+    private void awaitCopy() {
+        Event copy = pendingCopy;
+        pendingCopy = null;
+        try (copy) {
+            copy.synchronize();
+        }
     }
 
     /** The device address of byte 0 (a device storage only). */
@@ -118,7 +170,8 @@ final class Storage {
     /** Drops a reference; releases the memory (to the pool or the C heap) when it was the last. */
     void release() {
         int r = refs.decrementAndGet();
-        if (r == 0 && block != null) {
+        if (r == 0 && (block != null || pinned != null)) {
+            if (pendingCopy != null) setPendingCopy(null); // the pinned allocator waits for the copy's stream itself
             deallocator.explicit = true;
             cleanable.clean(); // back to the caching allocator, on the stream that owns the block
         } else if (r == 0) {
@@ -143,19 +196,25 @@ final class Storage {
         private final long bytes;
         private final CachingAllocator allocator;
         private final Block block;
+        private final PinnedBlock pinned;
         volatile boolean explicit;
 
-        Deallocator(long address, long bytes, CachingAllocator allocator, Block block) {
+        Deallocator(long address, long bytes, CachingAllocator allocator, Block block, PinnedBlock pinned) {
             this.address = address;
             this.bytes = bytes;
             this.allocator = allocator;
             this.block = block;
+            this.pinned = pinned;
         }
 
         @Override
         public void run() {
             if (block != null) {
                 allocator.free(block);
+                return;
+            }
+            if (pinned != null) {
+                pinned.free(); // reused only once the copies recorded on its streams have run
                 return;
             }
             NativeHeap.free(address);

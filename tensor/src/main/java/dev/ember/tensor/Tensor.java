@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.Cuda;
 import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
 import dev.ember.tensor.cpu.Elements;
@@ -372,6 +373,52 @@ public class Tensor implements AutoCloseable {
             return out;
         }, g -> g.to(from));
     }
+
+    /**
+     * {@link #to(Device)}, and with {@code nonBlocking} the copy returns before it has run, as
+     * torch's {@code to(device, non_blocking=True)}: from pinned host memory (see
+     * {@link #pinMemory()}) to a device the copy is queued on the device's stream; from a device
+     * to the host the result is pinned memory the copy fills later. Unlike PyTorch, reading such a
+     * result on the host waits for its copy (and for nothing else), so it never shows stale values.
+     */
+    public Tensor to(Device device, boolean nonBlocking) {
+        if (!nonBlocking || !device.isCpu() || !isCuda()) return to(device); // host-to-device is queued already
+        checkOpen();
+        Device from = device();
+        return viewOp("ToCopyBackward0", () -> {
+            try (Tensor packed = contiguous()) {
+                Tensor out = new Tensor(Storage.allocatePinned(from, packed.numel() * dtype.itemSize()), dtype,
+                        shape.clone(), Shapes.contiguousStrides(shape), 0);
+                CudaOps.downloadAsync(out, packed);
+                return out;
+            }
+        }, g -> g.to(from));
+    }
+
+    /**
+     * A copy of this host tensor in page-locked memory, from which copies to a CUDA device run
+     * asynchronously; this tensor itself (a new handle) when it is pinned already. As torch's
+     * {@code pin_memory()}; needs CUDA.
+     */
+    public Tensor pinMemory() {
+        checkOpen();
+        if (isCuda()) {
+            throw new IllegalArgumentException("cannot pin a tensor on " + device() + ": only dense CPU tensors can be pinned");
+        }
+        if (!Cuda.isAvailable()) {
+            throw new IllegalStateException("pinMemory() needs CUDA, which is not available here: " + Cuda.unavailableReason());
+        }
+        return viewOp("ToCopyBackward0", () -> {
+            if (storage.isPinned()) return alias(shape.clone(), strides.clone(), offset);
+            Tensor out = new Tensor(Storage.allocatePinned(Device.cuda(), numel() * dtype.itemSize()), dtype, shape.clone(),
+                    Shapes.contiguousStrides(shape), 0);
+            copyElements(out, this, strides);
+            return out;
+        }, g -> g);
+    }
+
+    /** Whether this tensor is in page-locked host memory ({@link #pinMemory()}). */
+    public boolean isPinned() { return storage.isPinned(); }
 
     /** This tensor on the current CUDA device (cuda:0), as torch's {@code cuda()}. */
     public Tensor cuda() { return to(Device.cuda()); }

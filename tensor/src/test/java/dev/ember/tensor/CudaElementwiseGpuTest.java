@@ -2,6 +2,7 @@ package dev.ember.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -91,6 +92,29 @@ class CudaElementwiseGpuTest {
             assertEquals(Device.cuda(), there.device());
             assertTrue(there.isCuda());
         }
+    }
+
+    @Test
+    void nonBlockingCopiesGoThroughPinnedMemoryAndReadsWaitForThem() {
+        Rng r = Rng.fresh();
+        for (DType t : TestTensors.ALL) {
+            TT x = TestTensors.random(r, t, TestTensors.randomShape(r, 4, 9));
+            Tensor pinned = x.t().pinMemory();
+            assertTrue(pinned.isPinned());
+            assertFalse(x.t().isPinned());
+            assertSameValues("pinned " + t + " " + r, x.t(), pinned);
+            Tensor there = pinned.to(Device.cuda(), true);
+            // queued work on the stream, then a copy back that returns before it has run
+            Tensor doubled = there.add(there);
+            Tensor back = doubled.to(Device.cpu(), true);
+            assertTrue(back.isPinned());
+            assertEquals(Device.cpu(), back.device());
+            assertSameValues("non-blocking round trip " + t + " " + r, x.t().add(x.t()), back);
+            // the pinned source may be closed at once: its block is reused only after the copy ran
+            pinned.close();
+        }
+        Tensor a = Tensor.ones(3).cuda();
+        assertThrows(IllegalArgumentException.class, a::pinMemory);
     }
 
     @Test

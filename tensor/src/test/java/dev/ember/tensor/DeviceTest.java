@@ -39,6 +39,16 @@ class DeviceTest {
     }
 
     @Test
+    void pinningWithoutAGpuSaysWhyAndNonBlockingHostCopiesAreOrdinary() {
+        assumeFalse(Cuda.isAvailable(), "this machine has CUDA");
+        Tensor t = Tensor.ones(3);
+        IllegalStateException e = assertThrows(IllegalStateException.class, t::pinMemory);
+        assertTrue(e.getMessage().startsWith("pinMemory() needs CUDA"), e.getMessage());
+        assertEquals(false, t.isPinned());
+        assertTrue(t.to(Device.cpu(), true).sharesStorageWith(t));
+    }
+
+    @Test
     void mixedDevicesGetPyTorchsMessageAndHostScalarsGoAnywhere() {
         Tensor host = Tensor.ones(3);
         assertEquals(Device.cpu(), Elementwise.commonDevice(host, Tensor.scalar(2)));

@@ -1,5 +1,6 @@
 package dev.ember.nn.data;
 
+import dev.ember.ffi.Cuda;
 import dev.ember.tensor.Ember;
 import dev.ember.tensor.Generator;
 import dev.ember.tensor.Scope;
@@ -49,6 +50,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     private final boolean dropLast;
     private final int numWorkers;
     private final int prefetch;
+    private final boolean pinMemory;
     private final Transform transform;
     private final String name;
     private final AtomicLong waitNanos = new AtomicLong();
@@ -67,6 +69,8 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         this.numWorkers = b.numWorkers;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
+        // as PyTorch, which warns and goes on unpinned: without CUDA there is nothing to pin for
+        this.pinMemory = b.pinMemory && Cuda.isAvailable();
         this.name = "ember-dataloader-" + IDS.incrementAndGet();
     }
 
@@ -130,7 +134,21 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
      * worker thread (outside any scope), or on the caller's for {@code numWorkers(0)}.
      */
     private Batch assemble(int[] indices) {
-        Batch raw = dataset instanceof BatchGather g ? g.gather(indices) : stack(indices);
+        Batch made = transformed(dataset instanceof BatchGather g ? g.gather(indices) : stack(indices));
+        if (!pinMemory) return made;
+        try (made) {
+            Tensor inputs = made.inputs().pinMemory();
+            try {
+                return new Batch(inputs, made.targets().pinMemory());
+            } catch (RuntimeException | Error e) {
+                inputs.close();
+                throw e;
+            }
+        }
+    }
+
+    /** The batch with the input transform applied (the raw batch without one). */
+    private Batch transformed(Batch raw) {
         if (transform == null) return raw;
         Tensor inputs;
         try (Scope s = Ember.scope()) {
@@ -219,6 +237,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         private int numWorkers = 1;
         private int prefetch = 4;
         private Transform transform;
+        private boolean pinMemory;
 
         private Builder(Dataset<Example> dataset) {
             if (dataset == null) throw new NullPointerException("dataset");
@@ -269,6 +288,16 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         /** A transform of each batch's inputs, run on the workers (e.g. an augmentation); none by default. */
         public Builder transform(Transform transform) {
             this.transform = transform;
+            return this;
+        }
+
+        /**
+         * Whether the workers copy each batch into page-locked memory (default false), as PyTorch's
+         * pin_memory: then {@code batch.inputs().to(Device.cuda())} is queued without the driver
+         * staging the bytes, and overlaps with the GPU's work. Ignored where CUDA is not available.
+         */
+        public Builder pinMemory(boolean pinMemory) {
+            this.pinMemory = pinMemory;
             return this;
         }
 
