@@ -132,8 +132,22 @@ final class Elementwise {
         if (t.device().equals(d)) return t.dtype == type ? t : t.contiguousAs(type);
         Tensor moved = Tensor.empty(d, type, t.shape);
         Scope.escape(moved);
-        Tensor.copyElements(moved, t, t.strides);
+        if (t.dim() == 0 && fillsExactly(t, type)) {
+            // a host scalar travels as the fill kernel's argument: no copy from pageable memory to stage
+            CudaOps.fill(moved, t.item());
+        } else {
+            Tensor.copyElements(moved, t, t.strides);
+        }
         return moved;
+    }
+
+    /** Whether the fill kernel, which takes its value as a double, gives a 0-d tensor's value in {@code type}. */
+    private static boolean fillsExactly(Tensor scalar, DType type) {
+        if (type.isFloatingPoint() || type == DType.BOOL || scalar.dtype.isFloatingPoint() || scalar.dtype == DType.BOOL) {
+            return true; // a float value converts as the cast kernel would; a bool is 0 or 1
+        }
+        long v = scalar.itemLong();
+        return Math.abs(v) <= 1L << 53; // integers beyond 2^53 do not survive the trip through a double
     }
 
     /** The dtype a unary op computes in: integer math where the op keeps integers, else float. */

@@ -131,6 +131,11 @@ class CudaElementwiseGpuTest {
                 e.getMessage());
         assertArrayEquals(new float[] {3, 3, 3}, a.add(Tensor.scalar(2)).cpu().toFloatArray());
         assertArrayEquals(new float[] {3, 3, 3}, a.add(2.0).cpu().toFloatArray());
+        // host scalars travel as the fill kernel's double argument, except integers a double cannot hold
+        long big = (1L << 60) + 3;
+        Tensor ints = Tensor.fromArray(new long[] {1, -2}).cuda();
+        assertArrayEquals(new long[] {big + 1, big - 2}, ints.add(Tensor.fromArray(new long[] {big}).squeeze()).cpu().toLongArray());
+        assertArrayEquals(new long[] {8, -16}, ints.mul(Tensor.fromArray(new long[] {8}).squeeze()).cpu().toLongArray());
     }
 
     @Test
@@ -141,7 +146,7 @@ class CudaElementwiseGpuTest {
     }
 
     /** x's values on cuda:0 in x's own layout: its base moved over and viewed the same way. */
-    private static Tensor onCuda(TT x) {
+    static Tensor onCuda(TT x) {
         Tensor base = x.base();
         Tensor t = x.t();
         if (base != null && base.isContiguous() && base.offset == 0 && t.sharesStorageWith(base)) {
