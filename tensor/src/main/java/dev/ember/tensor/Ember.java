@@ -35,6 +35,19 @@ public final class Ember {
 
     public static int numThreads() { return Parallel.numThreads(); }
 
+    private static volatile boolean allowTf32Matmul;
+
+    /**
+     * As {@code torch.backends.cuda.matmul.allow_tf32 = allow}: whether float32 matrix products
+     * on CUDA (mm, bmm, matmul, addmm and so Linear) may round their inputs to TF32 on tensor
+     * cores (a 10-bit mantissa, about 1e-3 relative error, several times faster on Ampere and
+     * later). Off by default, as in PyTorch; float16, bfloat16 and float64 are not affected.
+     */
+    public static void setAllowTf32Matmul(boolean allow) { allowTf32Matmul = allow; }
+
+    /** Whether float32 matrix products on CUDA may use TF32; see {@link #setAllowTf32Matmul}. */
+    public static boolean allowTf32Matmul() { return allowTf32Matmul; }
+
     /** Off-heap bytes held by CPU tensors now. */
     public static long liveBytes() { return MemoryStats.liveBytes(); }
 

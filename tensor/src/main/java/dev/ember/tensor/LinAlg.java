@@ -7,9 +7,13 @@ import dev.ember.tensor.cpu.Parallel;
 /**
  * Matrix products with torch.matmul's rules. Floating dtypes go to the packed GEMM, which reads
  * operands through their strides, so transposed and sliced views are multiplied without a copy;
- * integer dtypes take a plain exact loop.
+ * integer dtypes take a plain exact loop. CUDA tensors go to cuBLAS ({@link CudaMatmul}) once
+ * the checks both backends share have passed; it has no integer GEMM, so those are refused there.
  */
 final class LinAlg {
+    /** The batch shape (and batch strides) of a single product. */
+    private static final long[] NO_BATCH = {};
+
     private LinAlg() {}
 
     static Tensor matmul(Tensor a, Tensor b) {
@@ -20,6 +24,7 @@ final class LinAlg {
             throw new IllegalArgumentException("both arguments to matmul need to be at least 1D, but they are "
                     + ra + "D and " + rb + "D");
         }
+        Elementwise.checkSameDevice(a.device(), b.device());
         if (ra == 1 && rb == 1) return dot(a, b);
         if (ra <= 2 && rb <= 2) {
             // vectors become a row (left) or a column (right) matrix, and the added dim is dropped again
@@ -43,18 +48,27 @@ final class LinAlg {
     static Tensor mm(Tensor a, Tensor b) {
         a.checkOpen();
         b.checkOpen();
+        Elementwise.checkSameDevice(a.device(), b.device());
         if (a.dim() != 2) throw new IllegalArgumentException("self must be a matrix");
         if (b.dim() != 2) throw new IllegalArgumentException("mat2 must be a matrix");
         checkInner(a, b);
         DType t = sameDtype(a, b);
-        Tensor out = Tensor.empty(t, a.shape[0], b.shape[1]);
-        multiply(a, a.offset, b, b.offset, out, 0, 0.0, a.shape[0], b.shape[1], a.shape[1]);
+        long m = a.shape[0], n = b.shape[1], k = a.shape[1];
+        if (a.isCuda()) {
+            CudaMatmul.checkDtype(t, "addmm_cuda");
+            Tensor out = Tensor.empty(a.device(), t, m, n);
+            CudaMatmul.gemm(a, NO_BATCH, b, NO_BATCH, NO_BATCH, out, m, n, k, 1.0, 0.0);
+            return out;
+        }
+        Tensor out = Tensor.empty(t, m, n);
+        multiply(a, a.offset, b, b.offset, out, 0, 0.0, m, n, k);
         return out;
     }
 
     static Tensor bmm(Tensor a, Tensor b) {
         a.checkOpen();
         b.checkOpen();
+        Elementwise.checkSameDevice(a.device(), b.device());
         if (a.dim() != 3) throw new IllegalArgumentException("batch1 must be a 3D tensor");
         if (b.dim() != 3) throw new IllegalArgumentException("batch2 must be a 3D tensor");
         if (b.shape[0] != a.shape[0] || b.shape[1] != a.shape[2]) {
@@ -68,6 +82,8 @@ final class LinAlg {
         self.checkOpen();
         a.checkOpen();
         b.checkOpen();
+        Elementwise.checkSameDevice(self.device(), a.device());
+        Elementwise.checkSameDevice(self.device(), b.device());
         if (a.dim() != 2) throw new IllegalArgumentException("mat1 must be a matrix, got " + a.dim() + "-D tensor");
         if (b.dim() != 2) throw new IllegalArgumentException("mat2 must be a matrix, got " + b.dim() + "-D tensor");
         checkInner(a, b);
@@ -77,9 +93,16 @@ final class LinAlg {
                     + self.dtype + " != " + t);
         }
         long m = a.shape[0], n = b.shape[1];
-        Tensor out = Tensor.empty(t, m, n);
-        if (beta != 0) out.copy_(self);
-        gemm(a, a.offset, b, b.offset, out, 0, alpha, beta, m, n, a.shape[1]);
+        if (a.isCuda()) CudaMatmul.checkDtype(t, "addmm_cuda");
+        Tensor out = Tensor.empty(a.device(), t, m, n);
+        try {
+            if (beta != 0) out.copy_(self); // self broadcast to [m, n]; cuBLAS scales it by beta in place
+            if (a.isCuda()) CudaMatmul.gemm(a, NO_BATCH, b, NO_BATCH, NO_BATCH, out, m, n, a.shape[1], alpha, beta);
+            else gemm(a, a.offset, b, b.offset, out, 0, alpha, beta, m, n, a.shape[1]);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
         return out;
     }
 
@@ -99,9 +122,11 @@ final class LinAlg {
                     + b.shape[0] + " elements respectively");
         }
         DType t = sameDtype(a, b);
-        Tensor out = Tensor.empty(t);
+        if (a.isCuda()) CudaMatmul.checkDtype(t, "dot");
+        Tensor out = Tensor.empty(a.device(), t);
         try (Tensor row = a.unsqueeze(0); Tensor col = b.unsqueeze(1)) {
-            multiply(row, row.offset, col, col.offset, out, 0, 0.0, 1, 1, a.shape[0]);
+            if (a.isCuda()) CudaMatmul.gemm(row, NO_BATCH, col, NO_BATCH, NO_BATCH, out, 1, 1, a.shape[0], 1.0, 0.0);
+            else multiply(row, row.offset, col, col.offset, out, 0, 0.0, 1, 1, a.shape[0]);
         }
         return out;
     }
@@ -119,6 +144,12 @@ final class LinAlg {
         long[] outShape = java.util.Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
+        if (a.isCuda()) {
+            CudaMatmul.checkDtype(t, "bmm_cuda");
+            Tensor out = Tensor.empty(a.device(), t, outShape);
+            CudaMatmul.gemm(a, sa, b, sb, batch, out, m, n, k, 1.0, 0.0);
+            return out;
+        }
         Tensor out = Tensor.empty(t, outShape);
         long count = Shapes.numel(batch);
         // Small matrices: one GEMM per task across threads. Large ones: each GEMM is itself parallel.
@@ -197,7 +228,10 @@ final class LinAlg {
         if (a.dtype != b.dtype) {
             throw new IllegalArgumentException("expected m1 and m2 to have the same dtype, but got: " + a.dtype + " != " + b.dtype);
         }
-        if (a.dtype == DType.BOOL) throw new IllegalArgumentException("\"addmm_impl_cpu_\" not implemented for 'Bool'");
+        // (on CUDA, bool is refused with the other non-floating dtypes, in the kernel's own words)
+        if (a.dtype == DType.BOOL && !a.isCuda()) {
+            throw new IllegalArgumentException("\"addmm_impl_cpu_\" not implemented for 'Bool'");
+        }
         return a.dtype;
     }
 }
