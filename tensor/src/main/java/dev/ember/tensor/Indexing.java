@@ -1,15 +1,19 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
 import dev.ember.tensor.cpu.CpuIndexKernels;
 import dev.ember.tensor.cpu.Strided;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.OptionalLong;
 
 /**
  * gather, scatter, index_select, masked_fill and one_hot: PyTorch's checks and messages, then
- * the CPU kernels in {@link CpuIndexKernels}. Every index is checked before any kernel runs, so
- * a bad index is an exception, never a write out of bounds.
+ * the CPU kernels in {@link CpuIndexKernels} or, for CUDA tensors, the device kernels in
+ * {@link CudaIndexing}. On the CPU every index is checked before any kernel runs; on CUDA the
+ * kernels check each index before they use it. Either way a bad index is an exception with the
+ * same message, never an access out of bounds.
  */
 final class Indexing {
     private Indexing() {}
@@ -20,11 +24,14 @@ final class Indexing {
      */
     private static final long MIN_BLOCK_BYTES = 64;
 
+    /** What index_select's out-of-range message starts with, on every backend. */
+    static final String INDEX_SELECT_PREFIX = "index_select(): index out of range in self: ";
+
     /**
      * A tensor's sizes and strides seen as at least 1-D: PyTorch's gather and scatter treat a
      * 0-d tensor as one of shape [1].
      */
-    private record Dims(long[] shape, long[] strides) {
+    record Dims(long[] shape, long[] strides) {
         static Dims of(Tensor t) {
             return t.dim() == 0 ? new Dims(new long[] {1}, new long[] {0}) : new Dims(t.shape, t.strides);
         }
@@ -48,6 +55,7 @@ final class Indexing {
     static Tensor gather(Tensor t, int dim, Tensor index) {
         t.checkOpen();
         index.checkOpen();
+        Device device = sameDevice(t, index);
         requireInt64(index, "gather");
         int d = Shapes.wrapDim(dim, t.dim());
         Dims self = Dims.of(t), idx = Dims.of(index);
@@ -62,6 +70,16 @@ final class Indexing {
                         + " apart from dimension " + d);
             }
         }
+        if (device.isCuda()) {
+            Tensor out = Tensor.empty(device, t.dtype, index.shape);
+            try {
+                CudaIndexing.gather(out, t, d, index);
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+            return out;
+        }
         checkIndices(idx, index, self.shape[d], d, "");
         Tensor out = Tensor.empty(t.dtype, index.shape);
         CpuIndexKernels.gather(idx.shape, operand(out, Dims.of(out).strides), along(t, self.strides, d), self.strides[d],
@@ -75,6 +93,7 @@ final class Indexing {
         t.checkOpen();
         index.checkOpen();
         src.checkOpen();
+        sameDevice(t, index, src);
         requireInt64(index, "scatter");
         if (src.dtype != t.dtype) {
             throw new IllegalArgumentException("scatter(): Expected self.dtype to be equal to src.dtype (got self "
@@ -88,6 +107,7 @@ final class Indexing {
     static Tensor scatter(Tensor t, int dim, Tensor index, double value, boolean inPlace) {
         t.checkOpen();
         index.checkOpen();
+        sameDevice(t, index);
         requireInt64(index, "scatter");
         int d = Shapes.wrapDim(dim, t.dim());
         checkScatterShapes(t, d, index, null);
@@ -117,10 +137,14 @@ final class Indexing {
         }
     }
 
-    /** Writes src (index's shape, self's dtype) into self, or into a copy of it, at the (checked) shapes. */
+    /**
+     * Writes src (index's shape, self's dtype) into self, or into a copy of it, at the (checked)
+     * shapes. On CUDA a host src is the value form's one element, repeated: the kernel takes its bits.
+     */
     private static Tensor scatterChecked(Tensor t, int d, Tensor index, Tensor src, boolean inPlace) {
         Dims idx = Dims.of(index);
-        checkIndices(idx, index, Dims.of(t).shape[d], d, "");
+        boolean cuda = t.isCuda();
+        if (!cuda) checkIndices(idx, index, Dims.of(t).shape[d], d, "");
         if (inPlace) Elementwise.checkNoInternalOverlap(t);
         Tensor target = inPlace ? t : t.clone();
         // The kernel reads index and src while writing target. Copies keep what it reads from
@@ -128,9 +152,18 @@ final class Indexing {
         Tensor from = src.sharesStorageWith(target) ? src.clone() : src;
         Tensor at = index.sharesStorageWith(target) ? index.clone() : index;
         try {
-            Dims to = Dims.of(target);
-            CpuIndexKernels.scatter(idx.shape, along(target, to.strides, d), to.strides[d], operand(at, Dims.of(at).strides),
-                    operand(from, Dims.of(from).strides));
+            if (cuda && from.isCuda()) {
+                CudaIndexing.scatter(target, d, at, from);
+            } else if (cuda) {
+                CudaIndexing.scatterValue(target, d, at, bitsOf(from));
+            } else {
+                Dims to = Dims.of(target);
+                CpuIndexKernels.scatter(idx.shape, along(target, to.strides, d), to.strides[d], operand(at, Dims.of(at).strides),
+                        operand(from, Dims.of(from).strides));
+            }
+        } catch (RuntimeException e) { // a bad index found on the device: the copy is not returned
+            if (!inPlace) target.close();
+            throw e;
         } finally {
             if (from != src) from.close();
             if (at != index) at.close();
@@ -144,6 +177,7 @@ final class Indexing {
         t.checkOpen();
         index.checkOpen();
         src.checkOpen();
+        sameDevice(t, index, src);
         requireInt64(index, "scatter_add");
         if (src.dtype != t.dtype) {
             throw new IllegalArgumentException("scatter_add(): Expected self.dtype to be equal to src.dtype (got self "
@@ -152,6 +186,16 @@ final class Indexing {
         int d = Shapes.wrapDim(dim, t.dim());
         checkScatterShapes(t, d, index, src);
         Dims idx = Dims.of(index);
+        if (t.isCuda()) {
+            Tensor target = t.clone();
+            try {
+                CudaIndexing.scatterAdd(target, d, index, src);
+            } catch (RuntimeException e) {
+                target.close();
+                throw e;
+            }
+            return target;
+        }
         checkIndices(idx, index, Dims.of(t).shape[d], d, "");
         Tensor target = t.clone();
         Dims to = Dims.of(target);
@@ -180,6 +224,11 @@ final class Indexing {
             throw new IllegalArgumentException("index_add_(): Source/destination tensor must have same slice shapes. Destination "
                     + Shapes.format(t.shape) + ", source " + Shapes.format(src.shape) + ", index of length " + k + " along dim " + d);
         }
+        // on CUDA one kernel adds whole slices; a 0-d self or a src of another dtype takes the
+        // scatter_add route below, whose checks word the errors
+        if (t.dim() > 0 && src.dtype == t.dtype && sameDevice(t, index, src).isCuda()) {
+            return CudaIndexing.indexAdd(t, d, index, src);
+        }
         long[] column = new long[Math.max(1, t.dim())];
         Arrays.fill(column, 1);
         column[d] = k;
@@ -193,6 +242,7 @@ final class Indexing {
     static Tensor indexSelect(Tensor t, int dim, Tensor index) {
         t.checkOpen();
         index.checkOpen();
+        Device device = sameDevice(t, index);
         if (index.dtype != DType.INT32 && index.dtype != DType.INT64) {
             throw new IllegalArgumentException("index_select(): Expected dtype int32 or int64 for index, but got " + index.dtype);
         }
@@ -201,8 +251,18 @@ final class Indexing {
                     + Shapes.format(index.shape));
         }
         int d = Shapes.wrapDim(dim, t.dim());
+        if (device.isCuda()) {
+            // The kernel checks each index it uses; selecting from a self without elements uses
+            // none, yet the CPU rejects bad ones even then: check that rare case's indices here.
+            if (t.numel() == 0 && index.numel() > 0) {
+                try (Tensor host = index.cpu()) {
+                    checkIndices(Dims.of(host), host, Dims.of(t).shape[d], d, INDEX_SELECT_PREFIX);
+                }
+            }
+            return CudaIndexing.indexSelect(t, d, index);
+        }
         Dims idx = Dims.of(index);
-        checkIndices(idx, index, Dims.of(t).shape[d], d, "index_select(): index out of range in self: ");
+        checkIndices(idx, index, Dims.of(t).shape[d], d, INDEX_SELECT_PREFIX);
         // a 0-d self has only index 0, and PyTorch keeps the result 0-d
         if (t.dim() == 0) return t.clone();
 
@@ -229,6 +289,7 @@ final class Indexing {
     static Tensor maskedFill(Tensor t, Tensor mask, double value, boolean inPlace) {
         t.checkOpen();
         mask.checkOpen();
+        Device device = sameDevice(t, mask);
         if (mask.dtype != DType.BOOL) {
             throw new IllegalArgumentException("masked_fill_ only supports boolean masks, but got mask with dtype " + mask.dtype);
         }
@@ -241,12 +302,21 @@ final class Indexing {
             Elementwise.checkNoInternalOverlap(t);
         }
         try (Tensor v = scalarOf(t.dtype, value)) {
-            Tensor target = inPlace ? t : Tensor.empty(t.dtype, shape);
-            if (!inPlace) CpuElementwise.copy(shape, target.operand(), t.operand(shape));
+            boolean cuda = device.isCuda();
+            Tensor target = inPlace ? t : Tensor.empty(device, t.dtype, shape);
+            if (!inPlace && cuda) {
+                Tensor.copyElements(target, t, Shapes.broadcastStrides(t.shape, t.strides, shape));
+            } else if (!inPlace) {
+                CpuElementwise.copy(shape, target.operand(), t.operand(shape));
+            }
             // a mask sharing memory with the target would be read after being written
             Tensor m = mask.sharesStorageWith(target) ? mask.clone() : mask;
             try {
-                CpuIndexKernels.maskedFill(shape, target.operand(), m.operand(shape), v.operand());
+                if (cuda) {
+                    CudaIndexing.maskedFill(target, m, bitsOf(v));
+                } else {
+                    CpuIndexKernels.maskedFill(shape, target.operand(), m.operand(shape), v.operand());
+                }
             } finally {
                 if (m != mask) m.close();
             }
@@ -266,9 +336,17 @@ final class Indexing {
             if (numClasses <= 0) {
                 throw new IllegalArgumentException("Can not infer total number of classes from empty tensor.");
             }
-            return Tensor.empty(DType.INT64, append(t.shape, numClasses));
+            return Tensor.empty(t.device(), DType.INT64, append(t.shape, numClasses));
         }
-        long[] range = CpuIndexKernels.minMax(t.shape, t.operand());
+        if (t.isCuda()) return CudaIndexing.oneHot(t, numClasses);
+        long classes = classCount(CpuIndexKernels.minMax(t.shape, t.operand()), numClasses);
+        Tensor out = Tensor.zeros(DType.INT64, append(t.shape, classes));
+        CpuIndexKernels.oneHot(t.shape, operand(out, Arrays.copyOf(out.strides, t.dim())), t.operand());
+        return out;
+    }
+
+    /** The number of classes (numClasses, or max + 1 for -1) once the class values' {min, max} pass PyTorch's checks. */
+    static long classCount(long[] range, long numClasses) {
         if (range[0] < 0) {
             throw new IllegalArgumentException("Class values must be non-negative. Got " + range[0]);
         }
@@ -277,12 +355,20 @@ final class Indexing {
             throw new IllegalArgumentException("Class values must be smaller than num_classes. Got " + range[1]
                     + " with num_classes " + classes);
         }
-        Tensor out = Tensor.zeros(DType.INT64, append(t.shape, classes));
-        CpuIndexKernels.oneHot(t.shape, operand(out, Arrays.copyOf(out.strides, t.dim())), t.operand());
-        return out;
+        return classes;
     }
 
     // ---------------------------------------------------------------- shared checks
+
+    /**
+     * The device all of an op's tensors are on, with PyTorch's message otherwise. Unlike
+     * elementwise ops, no host scalar is taken along: an index or mask must be where self is.
+     */
+    private static Device sameDevice(Tensor t, Tensor... others) {
+        Device d = t.device();
+        for (Tensor o : others) Elementwise.checkSameDevice(d, o.device());
+        return d;
+    }
 
     private static void requireInt64(Tensor index, String op) {
         if (index.dtype != DType.INT64) {
@@ -293,10 +379,25 @@ final class Indexing {
     /** Every index must lie in [0, size): negative indices are errors here, as in PyTorch. */
     private static void checkIndices(Dims idx, Tensor index, long size, int dim, String prefix) {
         OptionalLong bad = CpuIndexKernels.firstOutOfRange(idx.shape, operand(index, idx.strides), size);
-        if (bad.isPresent()) {
-            throw new IndexOutOfBoundsException(prefix + "index " + bad.getAsLong() + " is out of bounds for dimension " + dim
-                    + " with size " + size);
-        }
+        if (bad.isPresent()) throw outOfBounds(prefix, bad.getAsLong(), dim, size);
+    }
+
+    /** The error for index {@code value} outside [0, size) along {@code dim}, on every backend. */
+    static IndexOutOfBoundsException outOfBounds(String prefix, long value, int dim, long size) {
+        return new IndexOutOfBoundsException(prefix + "index " + value + " is out of bounds for dimension " + dim
+                + " with size " + size);
+    }
+
+    /** The raw bits of a host tensor's first element (zero-extended): how kernels take a value of any dtype. */
+    private static long bitsOf(Tensor v) {
+        var s = v.data();
+        long at = v.offset * v.dtype.itemSize();
+        return switch (v.dtype.itemSize()) {
+            case 1 -> s.get(ValueLayout.JAVA_BYTE, at) & 0xFFL;
+            case 2 -> s.get(ValueLayout.JAVA_SHORT_UNALIGNED, at) & 0xFFFFL;
+            case 4 -> s.get(ValueLayout.JAVA_INT_UNALIGNED, at) & 0xFFFFFFFFL;
+            default -> s.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+        };
     }
 
     /** A 0-d operand (owned by no scope) holding {@code value} as {@code type}, refusing values the type cannot hold. */

@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
 import dev.ember.tensor.cpu.Strided;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ final class Joining {
         }
         long[] shape = ref.shape.clone();
         shape[d] = total;
-        Tensor out = Tensor.empty(type, shape);
+        Tensor out = Tensor.empty(Elementwise.commonDevice(tensors.toArray(Tensor[]::new)), type, shape);
         long start = 0;
         for (Tensor t : tensors) {
             if (isLegacyEmpty(t)) continue;
@@ -73,15 +74,25 @@ final class Joining {
             type = DType.promote(type, t.dtype);
         }
         int d = Shapes.wrapDim(dim, first.dim() + 1);
-        Tensor out = Tensor.empty(type, Views.insert(first.shape, d, tensors.size()));
+        Device device = Elementwise.commonDevice(tensors.toArray(Tensor[]::new));
+        Tensor out = Tensor.empty(device, type, Views.insert(first.shape, d, tensors.size()));
         long[] slab = Views.remove(out.strides, d);
         for (int i = 0; i < tensors.size(); i++) copyInto(out, i * out.strides[d], slab, tensors.get(i));
         return out;
     }
 
-    /** Copies {@code src} (converting its dtype) into the part of {@code out} at {@code offset} with {@code strides}. */
+    /**
+     * Copies {@code src} (converting its dtype) into the part of {@code out} at {@code offset} with
+     * {@code strides}, on the host or on out's CUDA device.
+     */
     private static void copyInto(Tensor out, long offset, long[] strides, Tensor src) {
-        CpuElementwise.copy(src.shape, new Strided(out.data(), out.dtype, out.offset + offset, strides), src.operand());
+        if (out.device().isCpu()) {
+            CpuElementwise.copy(src.shape, new Strided(out.data(), out.dtype, out.offset + offset, strides), src.operand());
+            return;
+        }
+        try (Tensor part = out.alias(src.shape.clone(), strides, out.offset + offset)) {
+            Tensor.copyElements(part, src, src.strides);
+        }
     }
 
     static List<Tensor> split(Tensor t, long splitSize, int dim) {

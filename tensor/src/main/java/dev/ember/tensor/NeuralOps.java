@@ -103,7 +103,8 @@ public final class NeuralOps {
 
     /**
      * Dropout: zeroes each element with probability {@code p} and scales the rest by 1/(1-p)
-     * while training; the identity otherwise.
+     * while training; the identity otherwise. A floating CUDA tensor takes one fused kernel
+     * (random.cu), whose keep-mask differs from the host's for the same seed, as in PyTorch.
      */
     public static Tensor dropout(Tensor input, double p, boolean training, Generator generator) {
         if (p < 0 || p > 1) {
@@ -111,8 +112,9 @@ public final class NeuralOps {
         }
         if (!training || p == 0) return input.view(input.shape);
         if (p == 1) return input.mul(0L);
+        if (input.isCuda() && input.dtype.isFloatingPoint()) return fusedDropout(input, p, generator);
         Tensor mask;
-        try (Tensor r = Tensor.rand(generator, input.shape)) {
+        try (Tensor r = Tensor.rand(generator, input.device(), input.shape)) {
             mask = r.ge(p);
         }
         Tensor kept = input.mul(mask);
@@ -123,5 +125,22 @@ public final class NeuralOps {
             kept.close();
         }
         return out;
+    }
+
+    /**
+     * Dropout on CUDA: mask and scaled output from one kernel, and a backward kernel that applies
+     * the saved mask. When the backward is itself recorded (create_graph) it is composed of
+     * differentiable ops instead, so higher derivatives work as on the CPU.
+     */
+    private static Tensor fusedDropout(Tensor input, double p, Generator generator) {
+        CudaRandom.Dropout r = CudaRandom.dropout(input, p, generator);
+        if (!Graph.needsGrad(input)) {
+            r.mask().close();
+            return r.output();
+        }
+        double scale = 1 / (1 - p);
+        return Graph.record(r.output(), "NativeDropoutBackward0", (g, s) -> new Tensor[] {
+                GradMode.isEnabled() ? g.mul(s[0]).mul(scale) : CudaRandom.dropoutBackward(g, s[0], p)},
+                new Tensor[] {input}, r.mask());
     }
 }

@@ -179,6 +179,20 @@ public class Tensor implements AutoCloseable {
         return t;
     }
 
+    /** Uniform in [0, 1), float32, on {@code device}, as torch.rand(..., device=device). */
+    public static Tensor rand(Device device, long... shape) { return rand(Generator.defaultGenerator(), device, shape); }
+
+    /**
+     * Uniform in [0, 1), float32, on {@code device}. A CUDA device draws from g's Philox stream
+     * for that device (reproducible by g's seed; not the host's numbers).
+     */
+    public static Tensor rand(Generator g, Device device, long... shape) {
+        if (device.isCpu()) return rand(g, shape);
+        Tensor t = empty(device, DType.defaultFloat(), shape);
+        CudaRandom.uniform(t, 0, 1, g);
+        return t;
+    }
+
     /** Standard normal, float32. */
     public static Tensor randn(long... shape) { return randn(Generator.defaultGenerator(), shape); }
 
@@ -186,6 +200,17 @@ public class Tensor implements AutoCloseable {
         Tensor t = empty(DType.defaultFloat(), shape);
         var r = g.split();
         for (long i = 0, n = t.numel(); i < n; i++) t.setFlat(i, r.nextGaussian());
+        return t;
+    }
+
+    /** Standard normal, float32, on {@code device}, as torch.randn(..., device=device). */
+    public static Tensor randn(Device device, long... shape) { return randn(Generator.defaultGenerator(), device, shape); }
+
+    /** Standard normal, float32, on {@code device}; on CUDA from g's Philox stream for that device. */
+    public static Tensor randn(Generator g, Device device, long... shape) {
+        if (device.isCpu()) return randn(g, shape);
+        Tensor t = empty(device, DType.defaultFloat(), shape);
+        CudaRandom.normal(t, 0, 1, g);
         return t;
     }
 
@@ -1014,7 +1039,7 @@ public class Tensor implements AutoCloseable {
      * the backward of slicing ops, itself differentiable (its backward is the slice again).
      */
     static Tensor embed(Tensor g, long[] shape, UnaryOperator<Tensor> region) {
-        Tensor out = zeros(g.dtype, shape);
+        Tensor out = zeros(g.device(), g.dtype, shape);
         try (var off = GradMode.set(false); Tensor part = region.apply(out)) {
             part.copy_(g);
         }
@@ -1496,7 +1521,7 @@ public class Tensor implements AutoCloseable {
         int[] dims = {dim};
         Graph.record(r.values(), max ? "MaxBackward0" : "MinBackward0", (g, s) -> {
             Tensor idx = Graph.unreduce(s[0], in, dims, keepdim);
-            return new Tensor[] {zeros(g.dtype, in).scatter(dim, idx, Graph.unreduce(g, in, dims, keepdim))};
+            return new Tensor[] {zeros(g.device(), g.dtype, in).scatter(dim, idx, Graph.unreduce(g, in, dims, keepdim))};
         }, new Tensor[] {this}, r.indices());
         return r;
     }
@@ -1681,7 +1706,7 @@ public class Tensor implements AutoCloseable {
         if (!Graph.needsGrad(this)) return Indexing.gather(this, dim, index);
         Tensor out = Graph.untracked(() -> Indexing.gather(this, dim, index));
         long[] in = shape;
-        return Graph.record(out, "GatherBackward0", (g, s) -> new Tensor[] {zeros(g.dtype, in).scatterAdd(dim, s[0], g)},
+        return Graph.record(out, "GatherBackward0", (g, s) -> new Tensor[] {zeros(g.device(), g.dtype, in).scatterAdd(dim, s[0], g)},
                 new Tensor[] {this}, index);
     }
 
@@ -1723,7 +1748,7 @@ public class Tensor implements AutoCloseable {
         if (!Graph.needsGrad(this)) return Indexing.indexSelect(this, dim, index);
         Tensor out = Graph.untracked(() -> Indexing.indexSelect(this, dim, index));
         long[] in = shape;
-        return Graph.record(out, "IndexSelectBackward0", (g, s) -> new Tensor[] {zeros(g.dtype, in).indexAdd(dim, s[0], g)},
+        return Graph.record(out, "IndexSelectBackward0", (g, s) -> new Tensor[] {zeros(g.device(), g.dtype, in).indexAdd(dim, s[0], g)},
                 new Tensor[] {this}, index);
     }
 
