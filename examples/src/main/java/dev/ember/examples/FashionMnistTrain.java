@@ -126,14 +126,15 @@ public final class FashionMnistTrain {
                 Tensor targets = batch.targets().to(device);
                 Tensor logits = model.forward(batch.inputs().to(device));
                 Tensor loss = lossFn.forward(logits, targets);
+                optimizer.zeroGrad();
+                loss.backward();
+                optimizer.step();
+                // read after the step: on a GPU the host then waits once per step, not between forward and backward
                 double value = loss.item();
                 if (!Double.isFinite(value)) {
                     throw new IllegalStateException("loss is " + value + " at step " + step + " of epoch " + epoch
                             + "; try a smaller learning rate (--lr)");
                 }
-                optimizer.zeroGrad();
-                loss.backward();
-                optimizer.step();
                 // 5. the metric: accuracy of the batch's predictions
                 correct += logits.argmax(1).eq(targets).sum().itemLong();
                 lossSum += value * batch.size();
