@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuBatchNorm;
 import dev.ember.tensor.cpu.CpuBatchNormStats;
 import java.util.Arrays;
@@ -13,6 +14,10 @@ import java.util.Arrays;
  * <p>The training backward pass here is the one for batch statistics (the saved mean and
  * inverse standard deviation); in evaluation mode the output is an affine function of the
  * input with the running statistics as constants.
+ *
+ * <p>On a CUDA device the checked call runs on cuDNN ({@link CudaBatchNorm}); there float16 and
+ * bfloat16 inputs are taken too, with parameters and statistics in their dtype or in float32
+ * (mixed precision, which is what cuDNN computes with).
  */
 final class BatchNormKernels {
     private BatchNormKernels() {}
@@ -55,14 +60,16 @@ final class BatchNormKernels {
     static BatchNormResult batchNormTraining(Tensor input, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar,
             double momentum, double eps) {
         DType t = checkInput(input);
+        Device device = CudnnCalls.sameDevice(input, weight, bias, runningMean, runningVar);
         Dims d = Dims.of(input.shape);
         if (d.n * d.s == 1) {
             throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                     + Shapes.format(input.shape));
         }
-        Tensor out = Tensor.empty(t, input.shape);
-        if (input.numel() == 0) return new BatchNormResult(out, Tensor.empty(t, 0), Tensor.empty(t, 0));
+        Tensor out = Tensor.empty(device, t, input.shape);
+        if (input.numel() == 0) return new BatchNormResult(out, Tensor.empty(device, t, 0), Tensor.empty(device, t, 0));
         checkParameters(t, d.c, weight, bias, runningMean, runningVar);
+        if (device.isCuda()) return CudaBatchNorm.training(input, t, weight, bias, runningMean, runningVar, momentum, eps, out);
         double[] mean, invstd;
         try (Tensor x = input.contiguousAs(t)) {
             CpuBatchNormStats.MeanVar mv = CpuBatchNormStats.meanVar(t, x.data(), x.offset, d.n, d.c, d.s);
@@ -84,12 +91,14 @@ final class BatchNormKernels {
     /** Normalises with the running statistics (evaluation mode); weight and bias may be null. */
     static Tensor batchNormInference(Tensor input, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, double eps) {
         DType t = checkInput(input);
+        Device device = CudnnCalls.sameDevice(input, weight, bias, runningMean, runningVar);
         Dims d = Dims.of(input.shape);
-        Tensor out = Tensor.empty(t, input.shape);
+        Tensor out = Tensor.empty(device, t, input.shape);
         if (input.numel() == 0) return out;
         if (runningMean == null) throw new IllegalArgumentException("running_mean must be defined in evaluation mode");
         if (runningVar == null) throw new IllegalArgumentException("running_var must be defined in evaluation mode");
         checkParameters(t, d.c, weight, bias, runningMean, runningVar);
+        if (device.isCuda()) return CudaBatchNorm.inference(input, t, weight, bias, runningMean, runningVar, eps, out);
         double[] mean = runningMean.toDoubleArray(), invstd = runningVar.toDoubleArray();
         for (int c = 0; c < d.c; c++) invstd[c] = 1 / Math.sqrt(invstd[c] + eps);
         try (Tensor x = input.contiguousAs(t)) {
@@ -107,21 +116,27 @@ final class BatchNormKernels {
      *   dx      = w·invstd·(dy − dbias/M − x̂·dweight/M)
      * </pre>
      * {@code weight} may be null (taken as ones); gradWeight and gradBias are always computed.
+     * {@code eps} must be the forward's: cuDNN asks for it (the host path needs only saveInvstd).
      */
-    static BatchNormGrads batchNormBackward(Tensor gradOut, Tensor input, Tensor weight, Tensor saveMean, Tensor saveInvstd) {
+    static BatchNormGrads batchNormBackward(Tensor gradOut, Tensor input, Tensor weight, Tensor saveMean, Tensor saveInvstd,
+            double eps) {
         DType t = checkInput(input);
         gradOut.checkOpen();
+        Device device = CudnnCalls.sameDevice(input, gradOut, weight, saveMean, saveInvstd);
         if (!Arrays.equals(gradOut.shape, input.shape)) {
             throw new IllegalArgumentException("Expected grad_out of size " + Shapes.format(input.shape)
                     + " for batch_norm, but got grad_out of size " + Shapes.format(gradOut.shape));
         }
         checkSameType(t, gradOut, "grad_out");
         Dims d = Dims.of(input.shape);
-        Tensor dx = Tensor.empty(t, input.shape);
-        if (input.numel() == 0) return new BatchNormGrads(dx, Tensor.zeros(t, d.c), Tensor.zeros(t, d.c));
+        if (input.numel() == 0) {
+            return new BatchNormGrads(Tensor.empty(device, t, input.shape), Tensor.zeros(device, t, d.c), Tensor.zeros(device, t, d.c));
+        }
         checkParameters(t, d.c, weight, null, null, null);
         checkChannels(t, "save_mean", d.c, saveMean);
         checkChannels(t, "save_invstd", d.c, saveInvstd);
+        if (device.isCuda()) return CudaBatchNorm.backward(gradOut, input, weight, saveMean, saveInvstd, eps, t);
+        Tensor dx = Tensor.empty(t, input.shape);
         double[] mean = saveMean.toDoubleArray(), invstd = saveInvstd.toDoubleArray(), w = valuesOr(weight, d.c, 1);
         CpuBatchNormStats.GradSums sums;
         try (Tensor dy = gradOut.contiguousAs(t); Tensor x = input.contiguousAs(t)) {
@@ -141,8 +156,14 @@ final class BatchNormKernels {
         return new BatchNormGrads(dx, vector(t, dw), vector(t, sums.sumDy()));
     }
 
-    /** Sums over every dim but dim 1 of a float32 or float64 tensor of rank ≥ 2, as a [C] tensor of dtype t. */
+    /** Batch norm's gradients with PyTorch's default eps (1e-5), for callers that did not keep the forward's. */
+    static BatchNormGrads batchNormBackward(Tensor gradOut, Tensor input, Tensor weight, Tensor saveMean, Tensor saveInvstd) {
+        return batchNormBackward(gradOut, input, weight, saveMean, saveInvstd, 1e-5);
+    }
+
+    /** Sums over every dim but dim 1 of a floating tensor of rank ≥ 2, as a [C] tensor of dtype t. */
     static Tensor channelSums(Tensor x, DType t) {
+        if (x.isCuda()) return CudaConv.channelSums(x, t);
         Dims d = Dims.of(x.shape);
         try (Tensor c = x.contiguousAs(t)) {
             return vector(t, CpuBatchNormStats.sums(t, c.data(), c.offset, d.n, d.c, d.s));
@@ -188,7 +209,8 @@ final class BatchNormKernels {
         if (input.dim() == 1) {
             throw new IndexOutOfBoundsException("Dimension out of range (expected to be in range of [-1, 0], but got 1)");
         }
-        if (input.dtype != DType.FLOAT32 && input.dtype != DType.FLOAT64) {
+        // float32 and float64 on the host; on CUDA also float16 and bfloat16, which cuDNN takes
+        if (input.isCuda() ? !input.dtype.isFloatingPoint() : input.dtype != DType.FLOAT32 && input.dtype != DType.FLOAT64) {
             throw new IllegalArgumentException("\"batch_norm\" not implemented for '" + TypePromotion.scalarTypeName(input.dtype) + "'");
         }
         return input.dtype;
@@ -209,8 +231,10 @@ final class BatchNormKernels {
         checkSameType(t, p, name);
     }
 
+    /** p must have dtype t; on CUDA, float16 and bfloat16 data may also come with float32 ones (mixed precision). */
     private static void checkSameType(DType t, Tensor p, String name) {
-        if (p.dtype != t) {
+        boolean mixed = p.isCuda() && p.dtype == DType.FLOAT32 && (t == DType.FLOAT16 || t == DType.BFLOAT16);
+        if (p.dtype != t && !mixed) {
             throw new IllegalArgumentException("mixed dtype (CPU): all inputs must share same datatype. Got "
                     + TypePromotion.scalarTypeName(t) + " input and " + TypePromotion.scalarTypeName(p.dtype) + " " + name);
         }

@@ -1,13 +1,15 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuConv;
 import dev.ember.tensor.cpu.CpuConvGeometry;
 import java.util.Arrays;
 
 /**
  * 2-D convolution (torch.nn.functional.conv2d) and its three gradients, over NCHW float32 or
- * float64 tensors of any layout; a 3-D input is one unbatched image. Arguments are checked in
- * PyTorch's order with its messages; the work is done by {@link CpuConv}.
+ * float64 tensors of any layout (on CUDA also float16 and bfloat16); a 3-D input is one
+ * unbatched image. Arguments are checked in PyTorch's order with its messages, then the work
+ * is done by {@link CpuConv} on the host or by cuDNN ({@link CudaConv}) on a CUDA device.
  *
  * <p>stride, padding and dilation take one value (used for both dims) or two (height, width).
  */
@@ -19,8 +21,10 @@ final class ConvKernels {
         input.checkOpen();
         weight.checkOpen();
         if (bias != null) bias.checkOpen();
+        Device device = CudnnCalls.sameDevice(input, weight, bias);
         CpuConvGeometry g = geometry(input.shape, weight.shape, bias == null ? null : bias.shape, stride, padding, dilation, groups);
-        DType t = checkTypes(input.dtype, weight.dtype, bias == null ? null : bias.dtype);
+        DType t = checkTypes(input.dtype, weight.dtype, bias == null ? null : bias.dtype, device);
+        if (device.isCuda()) return CudaConv.forward(g, t, input, weight, bias, outputShape(input.dim(), g));
         Tensor out = Tensor.empty(t, outputShape(input.dim(), g));
         if (out.numel() == 0) return out;
         try (Tensor x = input.contiguousAs(t); Tensor w = weight.contiguousAs(t);
@@ -36,9 +40,11 @@ final class ConvKernels {
             int[] dilation, int groups) {
         gradOut.checkOpen();
         weight.checkOpen();
+        Device device = CudnnCalls.sameDevice(gradOut, weight);
         CpuConvGeometry g = geometry(inputShape, weight.shape, null, stride, padding, dilation, groups);
-        DType t = sameType(checkFloating(weight.dtype), gradOut.dtype);
+        DType t = sameType(checkFloating(weight.dtype, device), gradOut.dtype);
         checkGradOut(gradOut, inputShape.length, g);
+        if (device.isCuda()) return CudaConv.backwardData(g, t, gradOut, weight, inputShape);
         Tensor dx = Tensor.zeros(t, inputShape);
         if (dx.numel() == 0 || g.outChannels() == 0) return dx;
         try (Tensor dy = gradOut.contiguousAs(t); Tensor w = weight.contiguousAs(t)) {
@@ -52,9 +58,11 @@ final class ConvKernels {
             int[] dilation, int groups) {
         gradOut.checkOpen();
         input.checkOpen();
+        Device device = CudnnCalls.sameDevice(gradOut, input);
         CpuConvGeometry g = geometry(input.shape, weightShape, null, stride, padding, dilation, groups);
-        DType t = sameType(checkFloating(input.dtype), gradOut.dtype);
+        DType t = sameType(checkFloating(input.dtype, device), gradOut.dtype);
         checkGradOut(gradOut, input.dim(), g);
+        if (device.isCuda()) return CudaConv.backwardFilter(g, t, gradOut, input, weightShape);
         Tensor dw = Tensor.empty(t, weightShape);
         if (dw.numel() == 0) return dw;
         try (Tensor dy = gradOut.contiguousAs(t); Tensor x = input.contiguousAs(t)) {
@@ -71,7 +79,7 @@ final class ConvKernels {
             throw new IllegalArgumentException("Expected 3D (unbatched) or 4D (batched) grad_output for conv2d's bias,"
                     + " but got grad_output of size: " + Shapes.format(gradOut.shape));
         }
-        DType t = checkFloating(gradOut.dtype);
+        DType t = checkFloating(gradOut.dtype, gradOut.device());
         if (rank == 4) return BatchNormKernels.channelSums(gradOut, t);
         try (Tensor batched = gradOut.unsqueeze(0)) {
             return BatchNormKernels.channelSums(batched, t);
@@ -155,8 +163,8 @@ final class ConvKernels {
         }
     }
 
-    /** The dtype of the computation: input, weight and bias must agree, and be float32 or float64. */
-    private static DType checkTypes(DType t, DType weight, DType bias) {
+    /** The dtype of the computation: input, weight and bias must agree, and be floating (see {@link #checkFloating}). */
+    private static DType checkTypes(DType t, DType weight, DType bias, Device device) {
         if (weight != t && t == DType.FLOAT32) {
             throw new IllegalArgumentException("Input type (" + legacyName(t) + ") and weight type (" + legacyName(weight)
                     + ") should be the same or input should be a MKLDNN tensor and weight is a dense tensor");
@@ -166,7 +174,7 @@ final class ConvKernels {
             throw new IllegalArgumentException("Input type (" + cName(t) + ") and bias type (" + cName(bias)
                     + ") should be the same");
         }
-        return checkFloating(t);
+        return checkFloating(t, device);
     }
 
     /** PyTorch's general message for an operand (a weight, a gradient) whose dtype is not t. */
@@ -178,9 +186,11 @@ final class ConvKernels {
         return t;
     }
 
-    private static DType checkFloating(DType t) {
-        if (t != DType.FLOAT32 && t != DType.FLOAT64) {
-            throw new IllegalArgumentException("\"slow_conv2d_cpu\" not implemented for '" + TypePromotion.scalarTypeName(t) + "'");
+    /** float32 or float64 on the host; on CUDA also float16 and bfloat16, which cuDNN takes. */
+    private static DType checkFloating(DType t, Device device) {
+        if (device.isCuda() ? !t.isFloatingPoint() : t != DType.FLOAT32 && t != DType.FLOAT64) {
+            throw new IllegalArgumentException("\"" + (device.isCuda() ? "cudnn_convolution" : "slow_conv2d_cpu")
+                    + "\" not implemented for '" + TypePromotion.scalarTypeName(t) + "'");
         }
         return t;
     }

@@ -31,8 +31,13 @@ public final class NeuralOps {
                 ? Graph.untracked(() -> PoolKernels.maxPool2d(input, kernel, stride, padding, dilation, ceilMode))
                 : PoolKernels.maxPool2d(input, kernel, stride, padding, dilation, ceilMode);
         if (!grad) {
-            r.indices().close();
+            if (r.indices() != null) r.indices().close();
             return r.output();
+        }
+        if (r.indices() == null) { // CUDA: cuDNN's gradient finds the maxima again from the input and output
+            return Graph.recordFirstOrder(r.output(), "MaxPool2DWithIndicesBackward0", (g, s) -> new Tensor[] {
+                    PoolKernels.maxPool2dBackward(g, s[0], s[1], kernel, stride, padding, dilation, ceilMode)},
+                    new Tensor[] {input}, input, r.output());
         }
         long[] inShape = input.shape;
         return Graph.recordFirstOrder(r.output(), "MaxPool2DWithIndicesBackward0",
@@ -84,7 +89,7 @@ public final class NeuralOps {
             return r.output();
         }
         return Graph.recordFirstOrder(r.output(), "NativeBatchNormBackward0", (g, s) -> {
-            BatchNormKernels.BatchNormGrads grads = BatchNormKernels.batchNormBackward(g, s[0], s[1], s[2], s[3]);
+            BatchNormKernels.BatchNormGrads grads = BatchNormKernels.batchNormBackward(g, s[0], s[1], s[2], s[3], eps);
             return new Tensor[] {grads.gradInput(), weight == null ? null : grads.gradWeight(), bias == null ? null : grads.gradBias()};
         }, new Tensor[] {input, weight, bias}, input, weight, r.saveMean(), r.saveInvstd());
     }

@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuPoolAvg;
 import dev.ember.tensor.cpu.CpuPoolAxis;
 import dev.ember.tensor.cpu.CpuPoolMax;
@@ -11,16 +12,26 @@ import java.util.Arrays;
  * output sizes (ceil mode included), argument checks and messages. Kernel, stride, padding and
  * dilation take one value for both dims or (height, width); a null or empty stride means the
  * kernel size.
+ *
+ * <p>On a CUDA device (where float16 and bfloat16 are taken too) the checked call runs on
+ * cuDNN ({@link CudaPool}), which cannot dilate or add ceil mode's partial windows (those fail
+ * with a message) and pools adaptively only where the input divides into equal windows. Max
+ * pooling there returns no indices: its gradient is
+ * {@link #maxPool2dBackward(Tensor, Tensor, Tensor, int[], int[], int[], int[], boolean)}, from
+ * the forward's input and output.
  */
 final class PoolKernels {
     private PoolKernels() {}
 
-    /** The pooled values and, for each, the flat index of its maximum within its input plane (int64). */
+    /**
+     * The pooled values and, for each, the flat index of its maximum within its input plane
+     * (int64); on CUDA indices is null (cuDNN's gradient needs the input and output instead).
+     */
     record PoolResult(Tensor output, Tensor indices) implements AutoCloseable {
         @Override
         public void close() {
             output.close();
-            indices.close();
+            if (indices != null) indices.close();
         }
     }
 
@@ -36,16 +47,17 @@ final class PoolKernels {
 
     static PoolResult maxPool2d(Tensor input, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
         input.checkOpen();
-        int[] k = pair(kernel, "max_pool2d: kernel_size must either be a single int, or a tuple of two ints");
-        int[] s = stride(stride, k, "max_pool2d");
-        int[] p = pair(padding, "max_pool2d: padding must either be a single int, or a tuple of two ints");
-        int[] d = pair(dilation, "max_pool2d: dilation must be either a single int, or a tuple of two ints");
+        int[][] window = maxWindow(kernel, stride, padding, dilation);
+        int[] k = window[0], s = window[1], p = window[2], d = window[3];
         if (input.dim() != 3 && input.dim() != 4) {
             throw new IllegalArgumentException("non-empty 3D or 4D (batch mode) tensor expected for input");
         }
-        Plan plan = plan(input.shape, k, s, p, d, ceilMode,
-                (in, out, axis) -> CpuPoolAxis.max(in, out, k[axis], s[axis], p[axis], d[axis]));
-        DType t = checkFloating(input.dtype, "max_pool2d");
+        Plan plan = maxPlan(input.shape, k, s, p, d, ceilMode);
+        DType t = checkFloating(input.dtype, "max_pool2d", input.device());
+        if (input.isCuda()) {
+            CudaPool.checkExpressible("max_pool2d", plan.inH, plan.inW, plan.h.outSize(), plan.w.outSize(), k, s, p, d, ceilMode);
+            return new PoolResult(CudaPool.max(input, t, plan.outputShape(), k, s, p), null);
+        }
         Tensor out = Tensor.empty(t, plan.outputShape());
         Tensor indices = Tensor.empty(DType.INT64, plan.outputShape());
         if (out.numel() == 0) return new PoolResult(out, indices);
@@ -73,7 +85,7 @@ final class PoolKernels {
                     + Shapes.format(inputShape) + ", but got indices of size " + Shapes.format(indices.shape));
         }
         checkGradOut(gradOut, indices.shape);
-        DType t = checkFloating(gradOut.dtype, "max_pool2d_with_indices_backward");
+        DType t = checkFloating(gradOut.dtype, "max_pool2d_with_indices_backward", Device.cpu());
         long planes = planes(inputShape);
         if (planes * indices.shape[rank - 2] * indices.shape[rank - 1] == 0) return Tensor.zeros(t, inputShape);
         Tensor dx = Tensor.empty(t, inputShape);
@@ -85,10 +97,43 @@ final class PoolKernels {
         return dx;
     }
 
+    /**
+     * The gradient of max_pool2d on CUDA, where cuDNN finds each window's maximum again from the
+     * forward's input and output (same pooling arguments as the forward).
+     */
+    static Tensor maxPool2dBackward(Tensor gradOut, Tensor input, Tensor output, int[] kernel, int[] stride, int[] padding,
+            int[] dilation, boolean ceilMode) {
+        gradOut.checkOpen();
+        input.checkOpen();
+        output.checkOpen();
+        Device device = CudnnCalls.sameDevice(gradOut, input, output);
+        int[][] window = maxWindow(kernel, stride, padding, dilation);
+        int[] k = window[0], s = window[1], p = window[2], d = window[3];
+        if (input.dim() != 3 && input.dim() != 4) {
+            throw new IllegalArgumentException("non-empty 3D or 4D (batch mode) tensor expected for input");
+        }
+        Plan plan = maxPlan(input.shape, k, s, p, d, ceilMode);
+        checkGradOut(gradOut, plan.outputShape());
+        checkGradOut(output, plan.outputShape());
+        DType t = checkFloating(gradOut.dtype, "max_pool2d_with_indices_backward", device);
+        if (!device.isCuda()) {
+            throw new IllegalArgumentException("max_pool2d's gradient from input and output is cuDNN's; on the CPU it"
+                    + " takes the forward's indices");
+        }
+        CudaPool.checkExpressible("max_pool2d", plan.inH, plan.inW, plan.h.outSize(), plan.w.outSize(), k, s, p, d, ceilMode);
+        return CudaPool.maxBackward(gradOut, input, output, t, k, s, p);
+    }
+
     static Tensor avgPool2d(Tensor input, int[] kernel, int[] stride, int[] padding, boolean ceilMode, boolean countIncludePad) {
         input.checkOpen();
-        Plan plan = avgPlan(input.shape, kernel, stride, padding, ceilMode, countIncludePad);
-        DType t = checkFloating(input.dtype, "avg_pool2d");
+        Window win = avgWindow(kernel, stride, padding);
+        Plan plan = avgPlan(input.shape, win, ceilMode, countIncludePad);
+        DType t = checkFloating(input.dtype, "avg_pool2d", input.device());
+        if (input.isCuda()) {
+            CudaPool.checkExpressible("avg_pool2d", plan.inH, plan.inW, plan.h.outSize(), plan.w.outSize(), win.k, win.s, win.p,
+                    new int[] {1, 1}, ceilMode);
+            return CudaPool.avg(input, t, plan.outputShape(), win.k, win.s, win.p, countIncludePad);
+        }
         Tensor out = Tensor.empty(t, plan.outputShape());
         if (out.numel() == 0) return out;
         try (Tensor x = input.contiguousAs(t)) {
@@ -100,9 +145,15 @@ final class PoolKernels {
     static Tensor avgPool2dBackward(Tensor gradOut, long[] inputShape, int[] kernel, int[] stride, int[] padding,
             boolean ceilMode, boolean countIncludePad) {
         gradOut.checkOpen();
-        Plan plan = avgPlan(inputShape, kernel, stride, padding, ceilMode, countIncludePad);
+        Window win = avgWindow(kernel, stride, padding);
+        Plan plan = avgPlan(inputShape, win, ceilMode, countIncludePad);
         checkGradOut(gradOut, plan.outputShape());
-        DType t = checkFloating(gradOut.dtype, "avg_pool2d_backward_cpu");
+        DType t = checkFloating(gradOut.dtype, "avg_pool2d_backward_cpu", gradOut.device());
+        if (gradOut.isCuda()) {
+            CudaPool.checkExpressible("avg_pool2d", plan.inH, plan.inW, plan.h.outSize(), plan.w.outSize(), win.k, win.s, win.p,
+                    new int[] {1, 1}, ceilMode);
+            return CudaPool.avgBackward(gradOut, t, inputShape, win.k, win.s, win.p, countIncludePad);
+        }
         return spread(t, gradOut, plan);
     }
 
@@ -117,7 +168,12 @@ final class PoolKernels {
                     + " but received {" + outputSize[0] + ", " + outputSize[1] + "}");
         }
         Plan plan = adaptivePlan(input.shape, outputSize[0], outputSize[1]);
-        DType t = checkFloating(input.dtype, "adaptive_avg_pool2d");
+        DType t = checkFloating(input.dtype, "adaptive_avg_pool2d", input.device());
+        if (input.isCuda()) {
+            if (Shapes.numel(plan.outputShape()) == 0) return Tensor.empty(input.device(), t, plan.outputShape());
+            Window win = adaptiveWindow(plan, "adaptive_avg_pool2d");
+            return CudaPool.avg(input, t, plan.outputShape(), win.k, win.s, win.p, false);
+        }
         Tensor out = Tensor.empty(t, plan.outputShape());
         if (out.numel() == 0) return out;
         try (Tensor x = input.contiguousAs(t)) {
@@ -136,7 +192,12 @@ final class PoolKernels {
                     + Shapes.format(gradOut.shape));
         }
         Plan plan = adaptivePlan(inputShape, Math.toIntExact(gradOut.shape[rank - 2]), Math.toIntExact(gradOut.shape[rank - 1]));
-        DType t = checkFloating(gradOut.dtype, "adaptive_avg_pool2d_backward_cpu");
+        DType t = checkFloating(gradOut.dtype, "adaptive_avg_pool2d_backward_cpu", gradOut.device());
+        if (gradOut.isCuda()) {
+            if (gradOut.numel() == 0) return Tensor.zeros(gradOut.device(), t, inputShape);
+            Window win = adaptiveWindow(plan, "adaptive_avg_pool2d_backward");
+            return CudaPool.avgBackward(gradOut, t, inputShape, win.k, win.s, win.p, false);
+        }
         return spread(t, gradOut, plan);
     }
 
@@ -150,13 +211,50 @@ final class PoolKernels {
         return dx;
     }
 
-    private static Plan avgPlan(long[] inputShape, int[] kernel, int[] stride, int[] padding, boolean ceilMode, boolean includePad) {
+    /** A pooling window's kernel, stride and padding, each {height, width}. */
+    private record Window(int[] k, int[] s, int[] p) {}
+
+    private static Window avgWindow(int[] kernel, int[] stride, int[] padding) {
         int[] k = pair(kernel, "avg_pool2d: kernel_size must either be a single int, or a tuple of two ints");
         int[] s = stride(stride, k, "avg_pool2d");
         int[] p = pair(padding, "avg_pool2d: padding must either be a single int, or a tuple of two ints");
+        return new Window(k, s, p);
+    }
+
+    /** max_pool2d's kernel, stride, padding and dilation as {height, width} pairs, with its messages. */
+    private static int[][] maxWindow(int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        int[] k = pair(kernel, "max_pool2d: kernel_size must either be a single int, or a tuple of two ints");
+        int[] s = stride(stride, k, "max_pool2d");
+        int[] p = pair(padding, "max_pool2d: padding must either be a single int, or a tuple of two ints");
+        int[] d = pair(dilation, "max_pool2d: dilation must be either a single int, or a tuple of two ints");
+        return new int[][] {k, s, p, d};
+    }
+
+    private static Plan maxPlan(long[] inputShape, int[] k, int[] s, int[] p, int[] d, boolean ceilMode) {
+        return plan(inputShape, k, s, p, d, ceilMode, (in, out, axis) -> CpuPoolAxis.max(in, out, k[axis], s[axis], p[axis], d[axis]));
+    }
+
+    private static Plan avgPlan(long[] inputShape, Window win, boolean ceilMode, boolean includePad) {
+        int[] k = win.k, s = win.s, p = win.p;
         Shapes.wrapDim(-3, inputShape.length); // PyTorch reads the channel count as size(-3) first
         return plan(inputShape, k, s, p, new int[] {1, 1}, ceilMode,
                 (in, out, axis) -> CpuPoolAxis.avg(in, out, k[axis], s[axis], p[axis], includePad));
+    }
+
+    /**
+     * Adaptive average pooling as a fixed window, which cuDNN can run, when each input size is a
+     * multiple of its output size (global pooling to 1x1 included): the windows are then
+     * in/out wide, side by side, unpadded. Other sizes fail with a message.
+     */
+    private static Window adaptiveWindow(Plan plan, String op) {
+        int outH = plan.h.outSize(), outW = plan.w.outSize();
+        if (plan.inH % outH != 0 || plan.inW % outW != 0) {
+            throw new UnsupportedOperationException(op + " on CUDA: an input of " + plan.inH + "x" + plan.inW
+                    + " does not divide into " + outH + "x" + outW + " equal windows, which is all cuDNN pooling can express;"
+                    + " choose an output size that divides the input, or pool on the CPU");
+        }
+        int[] k = {plan.inH / outH, plan.inW / outW};
+        return new Window(k, k.clone(), new int[] {0, 0});
     }
 
     private static Plan adaptivePlan(long[] inputShape, int outH, int outW) {
@@ -261,8 +359,9 @@ final class PoolKernels {
         }
     }
 
-    private static DType checkFloating(DType t, String op) {
-        if (t != DType.FLOAT32 && t != DType.FLOAT64) {
+    /** float32 or float64 on the host; on CUDA also float16 and bfloat16, which cuDNN takes. */
+    private static DType checkFloating(DType t, String op, Device device) {
+        if (device.isCuda() ? !t.isFloatingPoint() : t != DType.FLOAT32 && t != DType.FLOAT64) {
             throw new IllegalArgumentException("\"" + op + "\" not implemented for '" + TypePromotion.scalarTypeName(t) + "'");
         }
         return t;

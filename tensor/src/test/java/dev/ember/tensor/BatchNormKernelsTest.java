@@ -22,7 +22,7 @@ class BatchNormKernelsTest {
     private static final double EPS = 1e-5;
 
     /** A random [N, C, ...] shape of rank 2 to 4 with more than one value per channel. */
-    private static long[] shape(Rng r) {
+    static long[] shape(Rng r) {
         while (true) {
             long[] s = new long[r.nextInt(2, 4)];
             s[0] = r.nextInt(1, 5);

@@ -113,7 +113,7 @@ class ConvKernelsTest {
     }
 
     /** One random convolution: sizes and parameters. */
-    private record Conv(int n, int cin, int h, int w, int cout, int kh, int kw, int[] stride, int[] pad, int[] dil,
+    record Conv(int n, int cin, int h, int w, int cout, int kh, int kw, int[] stride, int[] pad, int[] dil,
             int groups, boolean bias, boolean batched) {
         int outH() { return (h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / stride[0] + 1; }
 

@@ -24,7 +24,7 @@ class PoolKernelsTest {
     private static final DType[] TYPES = {DType.FLOAT32, DType.FLOAT64};
 
     /** One random fixed-window pooling: input shape and parameters. */
-    private record Pool(long[] input, int[] k, int[] s, int[] p, int[] d, boolean ceil, boolean includePad) {
+    record Pool(long[] input, int[] k, int[] s, int[] p, int[] d, boolean ceil, boolean includePad) {
         int h() { return (int) input[input.length - 2]; }
 
         int w() { return (int) input[input.length - 1]; }
