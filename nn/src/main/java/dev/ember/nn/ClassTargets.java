@@ -1,5 +1,6 @@
 package dev.ember.nn;
 
+import dev.ember.tensor.CudaLosses;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Tensor;
 
@@ -17,10 +18,7 @@ record ClassTargets(Tensor safe, Tensor ignored, Tensor weight) {
 
     /** Checks {@code target} against {@code input} (shape, dtype, range) before anything indexes with it. */
     static ClassTargets of(Tensor input, Tensor target, Tensor classWeight, long ignoreIndex) {
-        checkShapes(input, target);
-        if (target.dtype() != DType.INT64) {
-            throw new IllegalArgumentException("expected scalar type Long but found " + scalarTypeName(target.dtype()));
-        }
+        checkShapesAndType(input, target);
         long classes = input.size(1);
         checkRange(target, classes, ignoreIndex);
         Tensor ignored = target.eq(ignoreIndex);
@@ -29,13 +27,33 @@ record ClassTargets(Tensor safe, Tensor ignored, Tensor weight) {
         if (classWeight == null) {
             weight = ignored.logicalNot().to(input.dtype());
         } else {
-            if (classWeight.dim() != 1 || classWeight.numel() != classes) {
-                throw new IllegalArgumentException("weight tensor should be defined either for all " + classes
-                        + " classes or no classes but got weight tensor of shape: " + java.util.Arrays.toString(classWeight.shape()));
-            }
+            checkWeight(classWeight, classes);
             weight = classWeight.indexSelect(0, safe.flatten()).reshape(safe.shape()).maskedFill(ignored, 0);
         }
         return new ClassTargets(safe, ignored, weight);
+    }
+
+    /**
+     * The checks of {@link #of} except the range of the targets, for the fused CUDA loss, whose
+     * kernels check the range themselves as they read the targets.
+     */
+    static void check(Tensor input, Tensor target, Tensor classWeight) {
+        checkShapesAndType(input, target);
+        if (classWeight != null) checkWeight(classWeight, input.size(1));
+    }
+
+    private static void checkShapesAndType(Tensor input, Tensor target) {
+        checkShapes(input, target);
+        if (target.dtype() != DType.INT64) {
+            throw new IllegalArgumentException("expected scalar type Long but found " + scalarTypeName(target.dtype()));
+        }
+    }
+
+    private static void checkWeight(Tensor classWeight, long classes) {
+        if (classWeight.dim() != 1 || classWeight.numel() != classes) {
+            throw new IllegalArgumentException("weight tensor should be defined either for all " + classes
+                    + " classes or no classes but got weight tensor of shape: " + java.util.Arrays.toString(classWeight.shape()));
+        }
     }
 
     /** PyTorch's nll_loss_nd checks: a batch dim matching the input's, then the spatial dims. */
@@ -61,9 +79,7 @@ record ClassTargets(Tensor safe, Tensor ignored, Tensor weight) {
         Tensor bad = target.lt(0).logicalOr(target.ge(classes)).logicalAnd(target.ne(ignoreIndex));
         if (bad.any().item() == 0) return;
         long at = bad.flatten().to(DType.INT64).argmax().itemLong();
-        long value = target.flatten().select(0, at).itemLong();
-        throw new IndexOutOfBoundsException("Target " + value + " is out of bounds. Class indices must lie in [0, " + (classes - 1)
-                + "] for " + classes + " classes (or equal ignore_index " + ignoreIndex + ").");
+        throw CudaLosses.targetOutOfBounds(target.flatten().select(0, at).itemLong(), classes, ignoreIndex);
     }
 
     /** The C++ scalar type names PyTorch's dtype errors use. */

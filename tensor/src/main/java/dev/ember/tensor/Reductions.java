@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.tensor.CudaReductions.Kernel;
 import dev.ember.tensor.cpu.CpuReduceOp;
 import dev.ember.tensor.cpu.CpuReduceOps;
 import dev.ember.tensor.cpu.CpuReduceScan;
@@ -10,9 +11,11 @@ import dev.ember.tensor.cpu.Strided;
 /**
  * The reductions' front end, with PyTorch's semantics: which dims (none given means all,
  * negatives wrap, repeats are refused), the result dtype, PyTorch's checks and messages, and
- * the keepdim shape. The folding is {@link CpuReduction}'s, driven by the op declarations in
- * {@link CpuReduceOps}. Results are computed with the reduced dims kept as size 1, then viewed
- * without them unless keepdim.
+ * the keepdim shape. Each op names its implementation on both backends: on the host the
+ * folding is {@link CpuReduction}'s, driven by the op declarations in {@link CpuReduceOps}; a
+ * CUDA tensor goes, after the same checks, to the reduce.cu/softmax.cu kernel family the op
+ * names ({@link CudaReductions}). Results are computed with the reduced dims kept as size 1,
+ * then viewed without them unless keepdim.
  */
 final class Reductions {
     private Reductions() {}
@@ -20,17 +23,17 @@ final class Reductions {
     private static final int[] ALL = new int[0];
 
     static Tensor sum(Tensor t, int[] dims, boolean keepdim) {
-        return fold(t, dims, keepdim, CpuReduceOps.SUM, floatingOrLong(t.dtype));
+        return fold(t, dims, keepdim, CpuReduceOps.SUM, Kernel.SUM, floatingOrLong(t.dtype));
     }
 
     static Tensor mean(Tensor t, int[] dims, boolean keepdim) {
         requireFloating(t, "mean(): could not infer output dtype. Input dtype must be either a floating point or complex"
                 + " dtype. Got: " + TypePromotion.scalarTypeName(t.dtype));
-        return fold(t, dims, keepdim, CpuReduceOps.MEAN, t.dtype);
+        return fold(t, dims, keepdim, CpuReduceOps.MEAN, Kernel.MEAN, t.dtype);
     }
 
     static Tensor prod(Tensor t, int[] dims, boolean keepdim) {
-        return fold(t, dims, keepdim, CpuReduceOps.PROD, floatingOrLong(t.dtype));
+        return fold(t, dims, keepdim, CpuReduceOps.PROD, Kernel.PROD, floatingOrLong(t.dtype));
     }
 
     static Tensor max(Tensor t) { return extreme(t, true); }
@@ -57,39 +60,52 @@ final class Reductions {
     static Tensor norm(Tensor t, double p, int[] dims, boolean keepdim) {
         requireFloating(t, "norm(): input dtype should be either floating point or complex. Got "
                 + TypePromotion.scalarTypeName(t.dtype) + " instead.");
-        CpuReduceOp op;
-        if (p == 2) op = CpuReduceOps.NORM_2;
-        else if (p == 1) op = CpuReduceOps.NORM_1;
-        else if (p == Double.POSITIVE_INFINITY) op = CpuReduceOps.NORM_INF;
-        else if (p == Double.NEGATIVE_INFINITY) op = CpuReduceOps.NORM_NEG_INF;
-        else if (p == 0) op = CpuReduceOps.NORM_0;
-        else op = CpuReduceOps.normP(p);
-        return fold(t, dims, keepdim, op, t.dtype);
+        if (p == 2) return fold(t, dims, keepdim, CpuReduceOps.NORM_2, Kernel.NORM2, t.dtype);
+        if (p == 1) return fold(t, dims, keepdim, CpuReduceOps.NORM_1, Kernel.NORM1, t.dtype);
+        if (p == Double.POSITIVE_INFINITY) return fold(t, dims, keepdim, CpuReduceOps.NORM_INF, Kernel.NORMINF, t.dtype);
+        if (p == Double.NEGATIVE_INFINITY) return fold(t, dims, keepdim, CpuReduceOps.NORM_NEG_INF, Kernel.NORMNEGINF, t.dtype);
+        if (p == 0) return fold(t, dims, keepdim, CpuReduceOps.NORM_0, Kernel.NORM0, t.dtype);
+        return fold(t, dims, keepdim, CpuReduceOps.normP(p), Kernel.NORMP, p, t.dtype);
     }
 
     /** log(sum(exp(x))), shifted by the maximum; integer inputs give float32, as PyTorch. */
     static Tensor logsumexp(Tensor t, int[] dims, boolean keepdim) {
         DType out = t.dtype.isFloatingPoint() ? t.dtype : DType.defaultFloat();
-        return centred(t, dims, keepdim, CpuReduceOps.LOGSUMEXP_SHIFT, CpuReduceOps.LOGSUMEXP, out);
+        return centred(t, dims, keepdim, CpuReduceOps.LOGSUMEXP_SHIFT, CpuReduceOps.LOGSUMEXP, Kernel.LOGSUMEXP, 0, out);
     }
 
     /** bool, except that uint8 inputs give uint8, as PyTorch keeps for compatibility. */
     static Tensor any(Tensor t, int[] dims, boolean keepdim) {
-        return fold(t, dims, keepdim, CpuReduceOps.ANY, t.dtype == DType.UINT8 ? DType.UINT8 : DType.BOOL);
+        return fold(t, dims, keepdim, CpuReduceOps.ANY, Kernel.ANY, t.dtype == DType.UINT8 ? DType.UINT8 : DType.BOOL);
     }
 
     static Tensor all(Tensor t, int[] dims, boolean keepdim) {
-        return fold(t, dims, keepdim, CpuReduceOps.ALL, t.dtype == DType.UINT8 ? DType.UINT8 : DType.BOOL);
+        return fold(t, dims, keepdim, CpuReduceOps.ALL, Kernel.ALL, t.dtype == DType.UINT8 ? DType.UINT8 : DType.BOOL);
     }
 
     static Tensor softmax(Tensor t, int dim) { return softmax(t, dim, false); }
 
     static Tensor logSoftmax(Tensor t, int dim) { return softmax(t, dim, true); }
 
+    /**
+     * The input gradient of softmax (or log-softmax) along {@code dim} from its output y and the
+     * output gradient g: y (g - sum(g y)), or g - exp(y) sum(g). On CUDA, when this backward is
+     * not itself being recorded (no create_graph), it is one fused kernel; otherwise it is built
+     * from differentiable ops, so higher-order gradients work on both backends.
+     */
+    static Tensor softmaxBackward(Tensor g, Tensor y, int dim, boolean log) {
+        if (y.isCuda() && !GradMode.isEnabled() && g.dtype == y.dtype && g.device().equals(y.device())) {
+            return CudaReductions.softmaxBackward(g, y, Shapes.wrapDim(dim, y.shape.length), log);
+        }
+        int[] along = {dim};
+        return log ? g.sub(y.exp().mul(g.sum(along, true))) : y.mul(g.sub(g.mul(y).sum(along, true)));
+    }
+
     /** Prefix sums along {@code dim}; integer and bool inputs give int64. */
     static Tensor cumsum(Tensor t, int dim) {
         t.checkOpen();
         int d = Shapes.wrapDim(dim, t.shape.length);
+        if (t.isCuda()) return CudaReductions.cumsum(t, d, floatingOrLong(t.dtype));
         Tensor out = Tensor.empty(floatingOrLong(t.dtype), t.shape);
         CpuReduceScan.cumsum(t.shape, d, t.operand(), out.operand());
         return out;
@@ -98,19 +114,35 @@ final class Reductions {
     // ---------------------------------------------------------------- the shapes of reductions
 
     /** One fold over {@code dims} into a new tensor of {@code outType}. */
-    private static Tensor fold(Tensor t, int[] dims, boolean keepdim, CpuReduceOp op, DType outType) {
+    private static Tensor fold(Tensor t, int[] dims, boolean keepdim, CpuReduceOp op, Kernel kernel, DType outType) {
+        return fold(t, dims, keepdim, op, kernel, 0, outType);
+    }
+
+    /** As {@link #fold}, with the CUDA kernel's parameter (a norm's p). */
+    private static Tensor fold(Tensor t, int[] dims, boolean keepdim, CpuReduceOp op, Kernel kernel, double param,
+                               DType outType) {
         t.checkOpen();
         boolean[] reduced = reducedDims(t, dims);
+        if (t.isCuda()) {
+            return dropReduced(CudaReductions.reduce(kernel, param, t, reduced, keptShape(t.shape, reduced), outType), reduced,
+                    keepdim);
+        }
         Tensor out = Tensor.empty(outType, keptShape(t.shape, reduced));
         CpuReduction.reduce(op, t.shape, reduced, t.operand(), out.operand(t.shape), null);
         return dropReduced(out, reduced, keepdim);
     }
 
-    /** Two folds: the first's per-output results (in float64) centre the second (the mean for var, the max for logsumexp). */
-    private static Tensor centred(Tensor t, int[] dims, boolean keepdim, CpuReduceOp first, CpuReduceOp second, DType outType) {
+    /**
+     * Two folds on the host: the first's per-output results (in float64) centre the second (the
+     * mean for var, the max for logsumexp). The CUDA kernel does both in one pass (Welford's
+     * running mean, logsumexp's running maximum).
+     */
+    private static Tensor centred(Tensor t, int[] dims, boolean keepdim, CpuReduceOp first, CpuReduceOp second, Kernel kernel,
+                                  double param, DType outType) {
         t.checkOpen();
         boolean[] reduced = reducedDims(t, dims);
         long[] kept = keptShape(t.shape, reduced);
+        if (t.isCuda()) return dropReduced(CudaReductions.reduce(kernel, param, t, reduced, kept, outType), reduced, keepdim);
         try (Tensor centers = Tensor.empty(DType.FLOAT64, kept)) {
             Strided in = t.operand(), c = centers.operand(t.shape);
             CpuReduction.reduce(first, t.shape, reduced, in, c, null);
@@ -122,7 +154,8 @@ final class Reductions {
 
     private static Tensor moment(Tensor t, int[] dims, double correction, boolean keepdim, boolean root) {
         requireFloating(t, "std and var only support floating point and complex dtypes");
-        return centred(t, dims, keepdim, CpuReduceOps.MEAN, CpuReduceOps.variance(correction, root), t.dtype);
+        return centred(t, dims, keepdim, CpuReduceOps.MEAN, CpuReduceOps.variance(correction, root), root ? Kernel.STD : Kernel.VAR,
+                correction, t.dtype);
     }
 
     /** max() or min() of every element, as a 0-d tensor of the input's dtype. */
@@ -133,7 +166,7 @@ final class Reductions {
             throw new IllegalArgumentException(name + "(): Expected reduction dim to be specified for input.numel() == 0. "
                     + "Specify the reduction dim with the 'dim' argument.");
         }
-        return fold(t, ALL, false, max ? CpuReduceOps.MAX_OP : CpuReduceOps.MIN_OP, t.dtype);
+        return fold(t, ALL, false, max ? CpuReduceOps.MAX_OP : CpuReduceOps.MIN_OP, max ? Kernel.MAX : Kernel.MIN, t.dtype);
     }
 
     /** max/min along {@code dim}: the values and the int64 index of the first extreme (a NaN counts as one). */
@@ -142,6 +175,10 @@ final class Reductions {
         boolean[] reduced = reducedDims(t, new int[] {dim});
         requireNonEmptyDim(t, dim, max ? "max" : "min");
         long[] kept = keptShape(t.shape, reduced);
+        if (t.isCuda()) {
+            ValuesIndices r = CudaReductions.extremeWithIndex(max, t, reduced, kept);
+            return new ValuesIndices(dropReduced(r.values(), reduced, keepdim), dropReduced(r.indices(), reduced, keepdim));
+        }
         Tensor values = Tensor.empty(t.dtype, kept);
         Tensor indices = Tensor.empty(DType.INT64, kept);
         CpuReduction.reduceWithIndex(max, t.shape, reduced, t.operand(), indices.operand(t.shape), values.operand(t.shape));
@@ -162,6 +199,9 @@ final class Reductions {
             reduced = reducedDims(t, new int[] {dim});
             requireNonEmptyDim(t, dim, name);
         }
+        if (t.isCuda()) {
+            return dropReduced(CudaReductions.argExtreme(max, t, reduced, keptShape(t.shape, reduced)), reduced, keepdim);
+        }
         Tensor indices = Tensor.empty(DType.INT64, keptShape(t.shape, reduced));
         CpuReduction.reduceWithIndex(max, t.shape, reduced, t.operand(), indices.operand(t.shape), null);
         return dropReduced(indices, reduced, keepdim);
@@ -176,6 +216,7 @@ final class Reductions {
             throw new IllegalArgumentException("\"" + kernel + "\" not implemented for '" + TypePromotion.scalarTypeName(t.dtype)
                     + "'");
         }
+        if (t.isCuda()) return CudaReductions.softmax(t, d, log);
         Tensor out = Tensor.empty(t.dtype, t.shape);
         if (t.dtype == DType.FLOAT32 && t.shape.length > 0 && t.shape[d] > 1) {
             fusedSoftmax(t, d, out, log);

@@ -1613,16 +1613,16 @@ public class Tensor implements AutoCloseable {
     public Tensor softmax(int dim) {
         if (!Graph.needsGrad(this)) return Reductions.softmax(this, dim);
         Tensor out = Graph.untracked(() -> Reductions.softmax(this, dim));
-        return Graph.record(out, "SoftmaxBackward0", (g, s) -> new Tensor[] {
-                s[0].mul(g.sub(g.mul(s[0]).sum(new int[] {dim}, true)))}, new Tensor[] {this}, out);
+        return Graph.record(out, "SoftmaxBackward0", (g, s) -> new Tensor[] {Reductions.softmaxBackward(g, s[0], dim, false)},
+                new Tensor[] {this}, out);
     }
 
     /** log(softmax) along {@code dim}, computed stably; its backward is g - exp(y) * sum(g). */
     public Tensor logSoftmax(int dim) {
         if (!Graph.needsGrad(this)) return Reductions.logSoftmax(this, dim);
         Tensor out = Graph.untracked(() -> Reductions.logSoftmax(this, dim));
-        return Graph.record(out, "LogSoftmaxBackward0", (g, s) -> new Tensor[] {
-                g.sub(s[0].exp().mul(g.sum(new int[] {dim}, true)))}, new Tensor[] {this}, out);
+        return Graph.record(out, "LogSoftmaxBackward0", (g, s) -> new Tensor[] {Reductions.softmaxBackward(g, s[0], dim, true)},
+                new Tensor[] {this}, out);
     }
 
     /** Running sum along {@code dim}; its backward is the reversed running sum of the gradient. */

@@ -268,7 +268,7 @@ class ReductionsTest {
     }
 
     /** Every single dim, every pair, and all. */
-    private static List<int[]> dimChoices(int rank) {
+    static List<int[]> dimChoices(int rank) {
         List<int[]> out = new ArrayList<>();
         out.add(new int[0]);
         for (int a = 0; a < rank; a++) {
