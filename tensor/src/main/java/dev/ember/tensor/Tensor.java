@@ -813,14 +813,27 @@ public class Tensor implements AutoCloseable {
     /** The element at the given indices (one per dim), as double. */
     public double get(long... index) {
         checkOpen();
-        return Elements.getDouble(storage.segment(), dtype, elementOffset(index) * dtype.itemSize());
+        long at = elementOffset(index);
+        if (isCuda()) {
+            try (Tensor element = alias(new long[0], new long[0], at)) {
+                return element.item(); // one element read back, waiting for this tensor's stream only
+            }
+        }
+        return Elements.getDouble(storage.segment(), dtype, at * dtype.itemSize());
     }
 
-    /** Sets the element at the given indices. */
+    /** Sets the element at the given indices (on a device, queued on its stream). */
     public Tensor set(double value, long... index) {
         checkOpen();
         Elementwise.checkInPlaceGrad(this, null);
-        Elements.putDouble(storage.segment(), dtype, elementOffset(index) * dtype.itemSize(), value);
+        long at = elementOffset(index);
+        if (isCuda()) {
+            try (Tensor element = alias(new long[0], new long[0], at)) {
+                CudaOps.fill(element, value);
+            }
+        } else {
+            Elements.putDouble(storage.segment(), dtype, at * dtype.itemSize(), value);
+        }
         bumpVersion();
         return this;
     }

@@ -93,6 +93,17 @@ class CudaViewsJoiningGpuTest {
     }
 
     @Test
+    void elementAccessorsReadAndWriteOneDeviceElement() {
+        Tensor a = Tensor.arange(12).to(DType.FLOAT64).reshape(3, 4).cuda();
+        Tensor t = a.transpose(0, 1);
+        assertEquals(9.0, t.get(1, 2));
+        t.set(-5, 1, 2);
+        assertEquals(-5.0, a.get(2, 1));
+        assertEquals(-5.0, a.cpu().get(2, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.get(3, 0));
+    }
+
+    @Test
     void catStackSplitAndChunkMatchTheCpu() {
         Rng r = Rng.fresh();
         for (DType t : TestTensors.ALL) {
