@@ -253,8 +253,8 @@ class ElementwiseGradCheckTest {
                     Tensor cond = in.mask(s[0]);
                     Tensor a = in.leaf(NORMAL, contiguous, s[1]);
                     Tensor b = in.leaf(NORMAL, contiguous, s[2]);
-                    in.check("where", t -> Tensor.where(cond, t[0], t[1]), a, b);
-                    in.check("a.where(cond, b)", t -> t[0].where(cond, t[1]), a, b);
+                    in.check("where", t -> Tensor.where(Inputs.on(t[0], cond), t[0], t[1]), a, b);
+                    in.check("a.where(cond, b)", t -> t[0].where(Inputs.on(t[0], cond), t[1]), a, b);
                 });
             }
         }

@@ -1,5 +1,6 @@
 package dev.ember.autograd;
 
+import dev.ember.memory.Device;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Ember;
 import dev.ember.tensor.Tensor;
@@ -131,10 +132,29 @@ final class Inputs {
         return random.nextInt(bound);
     }
 
+    /**
+     * Where the checked functions run. The leaves stay float64 host tensors, so the finite
+     * differences are the same everywhere; on a device each function gets them moved there
+     * (the move is recorded, so gradients flow back) and its result is brought back. The GPU
+     * subclasses of the gradcheck classes set it around their run; tests run one at a time.
+     */
+    private static Device device = Device.cpu();
+
+    static void runOn(Device d) { device = d; }
+
+    /** A constant of a checked function (an index, a mask) on the device of the function's input. */
+    static Tensor on(Tensor input, Tensor constant) { return constant.to(input.device()); }
+
     /** GradCheck.check, naming the case and the seed in a failure. */
     void check(String what, Function<Tensor[], Tensor> f, Tensor... in) {
+        Device d = device;
+        Function<Tensor[], Tensor> run = d.isCpu() ? f : t -> {
+            Tensor[] moved = new Tensor[t.length];
+            for (int i = 0; i < t.length; i++) moved[i] = t[i] == null ? null : t[i].to(d);
+            return f.apply(moved).cpu();
+        };
         try {
-            GradCheck.check(f, in);
+            GradCheck.check(run, in);
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(what + " (seed " + seed + "L, input shapes " + shapes(in) + "): " + e.getMessage(), e);
         }

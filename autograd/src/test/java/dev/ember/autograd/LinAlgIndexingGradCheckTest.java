@@ -92,30 +92,30 @@ class LinAlgIndexingGradCheckTest {
             Inputs.scoped(() -> {
                 Tensor x = in.leaf(NORMAL, contiguous, 4, 3);
                 Tensor gatherIndex = in.indices(4, 5, 3); // repeats allowed: backward accumulates
-                in.check("gather dim 0", t -> t[0].gather(0, gatherIndex), x);
+                in.check("gather dim 0", t -> t[0].gather(0, Inputs.on(t[0], gatherIndex)), x);
                 Tensor gatherIndex1 = in.indices(3, 4, 2);
-                in.check("gather dim 1", t -> t[0].gather(1, gatherIndex1), x);
+                in.check("gather dim 1", t -> t[0].gather(1, Inputs.on(t[0], gatherIndex1)), x);
 
                 Tensor idx = distinctRowsPerColumn(in, 2, 4, 3);
                 Tensor src = in.leaf(NORMAL, contiguous, 2, 3);
-                in.check("scatter with src (self and src)", t -> t[0].scatter(0, idx, t[1]), x, src);
-                in.check("scatter with src (src only)", t -> t[1].scatter(0, idx, t[0]), src, x.detach());
-                in.check("scatter with value", t -> t[0].scatter(0, idx, 2.5), x);
+                in.check("scatter with src (self and src)", t -> t[0].scatter(0, Inputs.on(t[0], idx), t[1]), x, src);
+                in.check("scatter with src (src only)", t -> t[1].scatter(0, Inputs.on(t[0], idx), t[0]), src, x.detach());
+                in.check("scatter with value", t -> t[0].scatter(0, Inputs.on(t[0], idx), 2.5), x);
                 Tensor addIndex = in.indices(4, 2, 3); // repeats accumulate
-                in.check("scatterAdd", t -> t[0].scatterAdd(0, addIndex, t[1]), x, src);
+                in.check("scatterAdd", t -> t[0].scatterAdd(0, Inputs.on(t[0], addIndex), t[1]), x, src);
 
                 Tensor sel = Tensor.fromArray(new long[] {2, 0, 2, 3});
-                in.check("indexSelect dim 0", t -> t[0].indexSelect(0, sel), x);
-                in.check("indexSelect dim 1", t -> t[0].indexSelect(1, Tensor.fromArray(new long[] {1, 1, 0})), x);
+                in.check("indexSelect dim 0", t -> t[0].indexSelect(0, Inputs.on(t[0], sel)), x);
+                in.check("indexSelect dim 1", t -> t[0].indexSelect(1, Inputs.on(t[0], Tensor.fromArray(new long[] {1, 1, 0}))), x);
                 Tensor rows = in.leaf(NORMAL, contiguous, 4, 3);
-                in.check("indexAdd dim 0 with repeats", t -> t[0].indexAdd(0, sel, t[1]), x, rows);
+                in.check("indexAdd dim 0 with repeats", t -> t[0].indexAdd(0, Inputs.on(t[0], sel), t[1]), x, rows);
                 Tensor cols = in.leaf(NORMAL, contiguous, 4, 2);
-                in.check("indexAdd dim 1", t -> t[0].indexAdd(1, Tensor.fromArray(new long[] {2, 0}), t[1]), x, cols);
+                in.check("indexAdd dim 1", t -> t[0].indexAdd(1, Inputs.on(t[0], Tensor.fromArray(new long[] {2, 0})), t[1]), x, cols);
 
                 Tensor mask = in.mask(4, 3);
-                in.check("maskedFill", t -> t[0].maskedFill(mask, -1.5), x);
+                in.check("maskedFill", t -> t[0].maskedFill(Inputs.on(t[0], mask), -1.5), x);
                 Tensor rowMask = in.mask(4, 1);
-                in.check("maskedFill broadcast mask", t -> t[0].maskedFill(rowMask, 0.0), x);
+                in.check("maskedFill broadcast mask", t -> t[0].maskedFill(Inputs.on(t[0], rowMask), 0.0), x);
             });
         }
     }
