@@ -28,6 +28,8 @@ import gc
 import sys
 import time
 
+import peer_common
+
 ALLOC_SIZES = (4096, 4 * 1024 * 1024)
 COPY_SIZES = (1024 * 1024, 256 * 1024 * 1024)
 D2D_SIZE = 256 * 1024 * 1024
@@ -36,22 +38,7 @@ DEVICE_BATCH = 1024 * 1024 * 1024
 ITERS = 20000
 RUNS = 7
 GB = 1e9
-SKIP = 77
-
-
-def skip(reason):
-    print(f"allocator_peer: skipped: {reason}", flush=True)
-    sys.exit(SKIP)
-
-
-try:
-    import torch
-except Exception as e:  # ImportError, or a broken install failing inside torch's own imports
-    skip(f"torch is not importable ({type(e).__name__}: {e})")
-
-if not torch.cuda.is_available():
-    skip(f"torch {torch.__version__} sees no CUDA device (built for CUDA {torch.version.cuda}); "
-         "the peers need a GPU")
+torch = peer_common.cuda_torch("allocator_peer")
 
 
 def best_ns_per_pair(pair, iters=ITERS, runs=RUNS):

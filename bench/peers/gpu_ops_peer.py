@@ -35,6 +35,8 @@ import statistics
 import sys
 import time
 
+import peer_common
+
 ADD_SUM_BYTES = 256 * 1024 * 1024
 BATCH_BYTES = 1024 * 1024 * 1024  # traffic queued per batch by the add and sum benchmarks
 SOFTMAX_N = 8192
@@ -45,23 +47,8 @@ WARMUP_S = 1.0
 RUN_S = 0.5
 RUNS = 5
 GB = 1e9
-SKIP = 77
-
-
-def skip(reason):
-    print(f"gpu_ops_peer: skipped: {reason}", flush=True)
-    sys.exit(SKIP)
-
-
-try:
-    import torch
-    import torch.nn.functional as F
-except Exception as e:  # ImportError, or a broken install failing inside torch's own imports
-    skip(f"torch is not importable ({type(e).__name__}: {e})")
-
-if not torch.cuda.is_available():
-    skip(f"torch {torch.__version__} sees no CUDA device (built for CUDA {torch.version.cuda}); "
-         "the peers need a GPU")
+torch = peer_common.cuda_torch("gpu_ops_peer")
+import torch.nn.functional as F  # noqa: E402 (after the check that torch imports)
 
 
 def seconds_per_op(batch, ops_per_batch):

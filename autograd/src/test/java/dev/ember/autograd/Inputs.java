@@ -1,5 +1,8 @@
 package dev.ember.autograd;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ember.ffi.Cuda;
 import dev.ember.memory.Device;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Ember;
@@ -8,6 +11,9 @@ import java.util.SplittableRandom;
 import java.util.function.DoublePredicate;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Fresh random float64 leaves for gradient checks: a new seed per test (named in every failure,
@@ -136,11 +142,27 @@ final class Inputs {
      * Where the checked functions run. The leaves stay float64 host tensors, so the finite
      * differences are the same everywhere; on a device each function gets them moved there
      * (the move is recorded, so gradients flow back) and its result is brought back. The GPU
-     * subclasses of the gradcheck classes set it around their run; tests run one at a time.
+     * subclasses of the gradcheck classes set it around their run ({@link OnCuda}); tests run
+     * one at a time.
      */
     private static Device device = Device.cpu();
 
-    static void runOn(Device d) { device = d; }
+    /**
+     * Runs a gradcheck class's checks on CUDA: put on a GPU subclass with {@code @ExtendWith}.
+     * Skips the class without a CUDA driver and device.
+     */
+    static final class OnCuda implements BeforeAllCallback, AfterAllCallback {
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            assumeTrue(Cuda.isAvailable(), Cuda::unavailableReason);
+            device = Device.cuda();
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            device = Device.cpu();
+        }
+    }
 
     /** A constant of a checked function (an index, a mask) on the device of the function's input. */
     static Tensor on(Tensor input, Tensor constant) { return constant.to(input.device()); }

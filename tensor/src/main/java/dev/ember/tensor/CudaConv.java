@@ -26,8 +26,71 @@ import java.util.function.Supplier;
 final class CudaConv {
     private CudaConv() {}
 
-    /** The three problems a convolution poses cuDNN, each with its own algorithms. */
-    enum Direction { FORWARD, BACKWARD_DATA, BACKWARD_FILTER }
+    /** The descriptors of one convolution problem: input (or its gradient), filter, convolution, output. */
+    private record Descriptors(long x, long w, long conv, long y) {}
+
+    /**
+     * The three problems a convolution poses cuDNN, each with its own algorithms, workspace
+     * query and call. Every call reads two of the operands x (input), w (weight) and y
+     * (output) and writes the third: y for the forward, x for the data gradient (reading dy),
+     * w for the filter gradient.
+     */
+    enum Direction {
+        FORWARD {
+            @Override
+            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
+                return Cudnn.getConvolutionForwardAlgorithms(h, s.x(), s.w(), s.conv(), s.y());
+            }
+
+            @Override
+            long workspaceBytes(long h, Descriptors s, int algo) {
+                return Cudnn.convolutionForwardWorkspaceSize(h, s.x(), s.w(), s.conv(), s.y(), algo);
+            }
+
+            @Override
+            void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
+                Cudnn.convolutionForward(h, 1, s.x(), x, s.w(), w, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.y(), y);
+            }
+        },
+        BACKWARD_DATA {
+            @Override
+            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
+                return Cudnn.getConvolutionBackwardDataAlgorithms(h, s.w(), s.y(), s.conv(), s.x());
+            }
+
+            @Override
+            long workspaceBytes(long h, Descriptors s, int algo) {
+                return Cudnn.convolutionBackwardDataWorkspaceSize(h, s.w(), s.y(), s.conv(), s.x(), algo);
+            }
+
+            @Override
+            void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
+                Cudnn.convolutionBackwardData(h, 1, s.w(), w, s.y(), y, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.x(), x);
+            }
+        },
+        BACKWARD_FILTER {
+            @Override
+            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
+                return Cudnn.getConvolutionBackwardFilterAlgorithms(h, s.x(), s.y(), s.conv(), s.w());
+            }
+
+            @Override
+            long workspaceBytes(long h, Descriptors s, int algo) {
+                return Cudnn.convolutionBackwardFilterWorkspaceSize(h, s.x(), s.y(), s.conv(), s.w(), algo);
+            }
+
+            @Override
+            void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
+                Cudnn.convolutionBackwardFilter(h, 1, s.x(), x, s.y(), y, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.w(), w);
+            }
+        };
+
+        abstract List<Cudnn.AlgorithmPerf> algorithms(long handle, Descriptors s);
+
+        abstract long workspaceBytes(long handle, Descriptors s, int algo);
+
+        abstract void run(long handle, Descriptors s, Choice c, long workspace, long x, long w, long y);
+    }
 
     /** Everything an algorithm choice depends on. */
     record Key(int device, Direction direction, DType dtype, int mathType, CpuConvGeometry geometry) {}
@@ -46,33 +109,21 @@ final class CudaConv {
         Device d = input.device();
         Tensor y = Tensor.empty(d, t, outShape);
         if (y.numel() == 0) return y;
-        // an input with no channels or no pixels contributes no terms: the output is the bias alone
-        boolean noTerms = (long) g.inChannels() * g.inH() * g.inW() == 0;
         try (Tensor x = input.contiguousAs(t); Tensor w = weight.contiguousAs(t);
              Tensor b = bias == null ? null : bias.contiguousAs(t)) {
-            CudnnCalls.run(d, handle -> {
-                try (CudnnDescriptors desc = new CudnnDescriptors()) {
-                    long yd = desc.tensor(t, outputDims(g));
-                    if (noTerms) {
-                        CudaOps.fill(y, 0);
-                    } else {
-                        long xd = desc.tensor(t, inputDims(g)), wd = desc.filter(t, g);
-                        int math = CudnnDescriptors.convolutionMath(t, CudnnOptions.allowTf32());
-                        long cd = desc.convolution(g, t, math);
-                        Choice c = choose(new Key(d.index(), Direction.FORWARD, t, math, g), cd,
-                                () -> Cudnn.getConvolutionForwardAlgorithms(handle, xd, wd, cd, yd),
-                                algo -> Cudnn.convolutionForwardWorkspaceSize(handle, xd, wd, cd, yd, algo));
-                        try (Tensor ws = CudnnCalls.workspace(d, c.workspaceBytes())) {
-                            Cudnn.convolutionForward(handle, 1, xd, CudnnCalls.address(x), wd, CudnnCalls.address(w), cd,
-                                    c.algo(), CudnnCalls.address(ws), c.workspaceBytes(), 0, yd, CudnnCalls.address(y));
-                        }
-                    }
-                    if (b != null) {
-                        long bd = desc.tensor(t, new int[] {1, g.outChannels(), 1, 1});
+            if ((long) g.inChannels() * g.inH() * g.inW() == 0) {
+                CudaOps.fill(y, 0); // an input with no channels or no pixels contributes no terms: the output is the bias alone
+            } else {
+                convolve(Direction.FORWARD, g, t, d, x, w, y);
+            }
+            if (b != null) {
+                CudnnCalls.run(d, handle -> {
+                    try (CudnnDescriptors desc = new CudnnDescriptors()) {
+                        long yd = desc.tensor(t, outputDims(g)), bd = desc.tensor(t, new int[] {1, g.outChannels(), 1, 1});
                         Cudnn.addTensor(handle, 1, bd, CudnnCalls.address(b), 1, yd, CudnnCalls.address(y));
                     }
-                }
-            });
+                });
+            }
         }
         return y;
     }
@@ -83,20 +134,7 @@ final class CudaConv {
         Tensor dx = Tensor.empty(d, t, inputShape);
         if (dx.numel() == 0) return dx;
         try (Tensor dy = gradOut.contiguousAs(t); Tensor w = weight.contiguousAs(t)) {
-            CudnnCalls.run(d, handle -> {
-                try (CudnnDescriptors desc = new CudnnDescriptors()) {
-                    long xd = desc.tensor(t, inputDims(g)), yd = desc.tensor(t, outputDims(g)), wd = desc.filter(t, g);
-                    int math = CudnnDescriptors.convolutionMath(t, CudnnOptions.allowTf32());
-                    long cd = desc.convolution(g, t, math);
-                    Choice c = choose(new Key(d.index(), Direction.BACKWARD_DATA, t, math, g), cd,
-                            () -> Cudnn.getConvolutionBackwardDataAlgorithms(handle, wd, yd, cd, xd),
-                            algo -> Cudnn.convolutionBackwardDataWorkspaceSize(handle, wd, yd, cd, xd, algo));
-                    try (Tensor ws = CudnnCalls.workspace(d, c.workspaceBytes())) {
-                        Cudnn.convolutionBackwardData(handle, 1, wd, CudnnCalls.address(w), yd, CudnnCalls.address(dy), cd,
-                                c.algo(), CudnnCalls.address(ws), c.workspaceBytes(), 0, xd, CudnnCalls.address(dx));
-                    }
-                }
-            });
+            convolve(Direction.BACKWARD_DATA, g, t, d, dx, w, dy);
         }
         return dx;
     }
@@ -108,22 +146,30 @@ final class CudaConv {
         Tensor dw = Tensor.empty(d, t, weightShape);
         if (dw.numel() == 0) return dw;
         try (Tensor dy = gradOut.contiguousAs(t); Tensor x = input.contiguousAs(t)) {
-            CudnnCalls.run(d, handle -> {
-                try (CudnnDescriptors desc = new CudnnDescriptors()) {
-                    long xd = desc.tensor(t, inputDims(g)), yd = desc.tensor(t, outputDims(g)), wd = desc.filter(t, g);
-                    int math = CudnnDescriptors.convolutionMath(t, CudnnOptions.allowTf32());
-                    long cd = desc.convolution(g, t, math);
-                    Choice c = choose(new Key(d.index(), Direction.BACKWARD_FILTER, t, math, g), cd,
-                            () -> Cudnn.getConvolutionBackwardFilterAlgorithms(handle, xd, yd, cd, wd),
-                            algo -> Cudnn.convolutionBackwardFilterWorkspaceSize(handle, xd, yd, cd, wd, algo));
-                    try (Tensor ws = CudnnCalls.workspace(d, c.workspaceBytes())) {
-                        Cudnn.convolutionBackwardFilter(handle, 1, xd, CudnnCalls.address(x), yd, CudnnCalls.address(dy), cd,
-                                c.algo(), CudnnCalls.address(ws), c.workspaceBytes(), 0, wd, CudnnCalls.address(dw));
-                    }
-                }
-            });
+            convolve(Direction.BACKWARD_FILTER, g, t, d, x, dw, dy);
         }
         return dw;
+    }
+
+    /**
+     * One cuDNN convolution call of {@code direction} on contiguous operands x (input or its
+     * gradient), w (weight or its gradient) and y (output or its gradient), with the cached (or
+     * newly chosen) algorithm and a workspace from the caching allocator.
+     */
+    private static void convolve(Direction direction, CpuConvGeometry g, DType t, Device d, Tensor x, Tensor w, Tensor y) {
+        CudnnCalls.run(d, handle -> {
+            try (CudnnDescriptors desc = new CudnnDescriptors()) {
+                int math = CudnnDescriptors.convolutionMath(t, Ember.allowTf32Cudnn());
+                Descriptors s = new Descriptors(desc.tensor(t, inputDims(g)), desc.filter(t, g), desc.convolution(g, t, math),
+                        desc.tensor(t, outputDims(g)));
+                Choice c = choose(new Key(d.index(), direction, t, math, g), s.conv(), () -> direction.algorithms(handle, s),
+                        algo -> direction.workspaceBytes(handle, s, algo));
+                try (Tensor ws = CudnnCalls.workspace(d, c.workspaceBytes())) {
+                    direction.run(handle, s, c, CudnnCalls.address(ws), CudnnCalls.address(x), CudnnCalls.address(w),
+                            CudnnCalls.address(y));
+                }
+            }
+        });
     }
 
     /** Sums over every dim but dim 1 of an [N, C, ...] tensor, as a [C] tensor of dtype t (conv2d's bias gradient). */

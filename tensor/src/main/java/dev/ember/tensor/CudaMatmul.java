@@ -3,6 +3,7 @@ package dev.ember.tensor;
 import dev.ember.ffi.Cublas;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CublasHandles;
+import dev.ember.tensor.cuda.HandlePool;
 import dev.ember.tensor.cuda.CublasLayout;
 import java.util.Arrays;
 
@@ -100,7 +101,7 @@ final class CudaMatmul {
         int compute = computeType(t);
         long size = t.itemSize();
         Stream stream = CudaOps.stream(out.device());
-        try (CublasHandles.Lease lease = CublasHandles.acquire(stream)) {
+        try (HandlePool.Lease lease = CublasHandles.acquire(stream)) {
             long h = lease.handle();
             if (c.count() == 1) {
                 Cublas.gemmEx(h, c.transA(), c.transB(), c.m(), c.n(), c.k(), alpha, first, type, c.lda(),

@@ -3,6 +3,7 @@ package dev.ember.tensor;
 import dev.ember.memory.Device;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CudnnHandles;
+import dev.ember.tensor.cuda.HandlePool;
 
 /**
  * What the cuDNN-backed ops (convolution, pooling, batch norm) share on the host: the one
@@ -34,7 +35,7 @@ final class CudnnCalls {
     /** Runs work with a cuDNN handle of d bound to this thread's current stream of d (context made current). */
     static void run(Device d, Work work) {
         Stream stream = CudaOps.stream(d);
-        try (CudnnHandles.Lease lease = CudnnHandles.acquire(stream)) {
+        try (HandlePool.Lease lease = CudnnHandles.acquire(stream)) {
             work.run(lease.handle());
         }
     }

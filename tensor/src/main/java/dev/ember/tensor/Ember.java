@@ -48,6 +48,20 @@ public final class Ember {
     /** Whether float32 matrix products on CUDA may use TF32; see {@link #setAllowTf32Matmul}. */
     public static boolean allowTf32Matmul() { return allowTf32Matmul; }
 
+    private static volatile boolean allowTf32Cudnn = true;
+
+    /**
+     * As {@code torch.backends.cudnn.allow_tf32 = allow}: whether float32 convolutions on CUDA
+     * may round their inputs to TF32 on tensor cores (a 10-bit mantissa, about 1e-3 relative
+     * error, much faster on Ampere and later). On by default, as in PyTorch; off restricts
+     * cuDNN to FMA math, float32-exact up to summation order. float16, bfloat16 and float64
+     * are not affected.
+     */
+    public static void setAllowTf32Cudnn(boolean allow) { allowTf32Cudnn = allow; }
+
+    /** Whether float32 convolutions on CUDA may use TF32; see {@link #setAllowTf32Cudnn}. */
+    public static boolean allowTf32Cudnn() { return allowTf32Cudnn; }
+
     /** Off-heap bytes held by CPU tensors now. */
     public static long liveBytes() { return MemoryStats.liveBytes(); }
 

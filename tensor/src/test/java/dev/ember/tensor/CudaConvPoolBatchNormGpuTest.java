@@ -45,12 +45,12 @@ class CudaConvPoolBatchNormGpuTest {
     void needsCudaAndCudnn() {
         assumeTrue(Cuda.isAvailable(), Cuda::unavailableReason);
         assumeTrue(NativeLibrary.CUDNN.isAvailable(), NativeLibrary.CUDNN::describe);
-        CudnnOptions.setAllowTf32(false);
+        Ember.setAllowTf32Cudnn(false);
     }
 
     @AfterEach
     void restoreTf32() {
-        CudnnOptions.setAllowTf32(true);
+        Ember.setAllowTf32Cudnn(true);
     }
 
     // ---------------------------------------------------------------- convolution
@@ -84,7 +84,7 @@ class CudaConvPoolBatchNormGpuTest {
     /** With TF32 allowed (PyTorch's default for cuDNN), float32 stays within TF32's error (about 1e-3 of the terms). */
     @Test
     void tf32ConvolutionStaysWithinTf32Error() {
-        CudnnOptions.setAllowTf32(true);
+        Ember.setAllowTf32Cudnn(true);
         Rng r = Rng.fresh();
         ConvKernelsTest.Conv c = new ConvKernelsTest.Conv(4, 32, 20, 20, 48, 3, 3, new int[] {1, 1}, new int[] {1, 1},
                 new int[] {1, 1}, 1, true, true);
@@ -137,7 +137,7 @@ class CudaConvPoolBatchNormGpuTest {
         assertEquals(before + 3, CudaConv.searches(), "backward filter searches once");
         ConvKernels.conv2d(x, w, null, s, p, new int[] {1, 1}, 1);
         assertEquals(before + 4, CudaConv.searches(), "another dilation is another problem");
-        CudnnOptions.setAllowTf32(true);
+        Ember.setAllowTf32Cudnn(true);
         ConvKernels.conv2d(x, w, null, s, p, d, 1);
         assertEquals(before + 5, CudaConv.searches(), "another math type is another problem");
     }

@@ -47,11 +47,9 @@ class CudaIndexingGpuTest {
     void gatherMatchesTheCpu() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(1 + f.rnd.nextInt(4), 4);
-                int dim = f.rnd.nextInt(selfShape.length);
-                Tensor self = f.tensor(type, selfShape);
-                Tensor index = f.index(selfShape[dim], f.indexShape(selfShape, dim));
-                assertSameTensor("gather " + type + " dim " + dim, self.gather(dim, index), onCuda(self).gather(dim, onCuda(index)));
+                IndexingTest.Fixtures.Gather c = f.gather(type);
+                assertSameTensor("gather " + type + " dim " + c.dim(), c.self().gather(c.dim(), c.index()),
+                        onCuda(c.self()).gather(c.dim(), onCuda(c.index())));
             }
         }
         Tensor big = f.tensor(DType.FLOAT32, IndexingTest.Fixtures.Layout.TRANSPOSED, 300, 200);
@@ -72,12 +70,10 @@ class CudaIndexingGpuTest {
                 int dim = f.rnd.nextInt(selfShape.length);
                 long[] indexShape = f.indexShape(selfShape, dim);
                 indexShape[dim] = Math.min(indexShape[dim], selfShape[dim]);
-                long[] srcShape = indexShape.clone();
-                for (int d = 0; d < srcShape.length; d++) srcShape[d] += f.rnd.nextInt(2);
                 Tensor self = f.writableTensor(type, selfShape);
                 // distinct indices along dim: which of two writes to one element wins is unspecified on CUDA
                 Tensor index = distinctIndex(selfShape[dim], indexShape, dim);
-                Tensor src = f.tensor(type, srcShape);
+                Tensor src = f.tensor(type, f.srcShape(indexShape));
                 double value = f.value(type);
                 String what = "scatter " + type + " dim " + dim;
 
@@ -158,15 +154,9 @@ class CudaIndexingGpuTest {
     void indexSelectMatchesTheCpu() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(1 + f.rnd.nextInt(4), 4);
-                if (f.rnd.nextBoolean()) selfShape[selfShape.length - 1] = 20 + f.rnd.nextInt(50);
-                int dim = f.rnd.nextInt(selfShape.length);
-                Tensor self = f.tensor(type, selfShape);
-                Tensor index = f.index(selfShape[dim], f.rnd.nextInt(6) == 0 ? new long[0] : new long[] {f.rnd.nextInt(7)});
-                if (selfShape[dim] == 0) index = f.index(1, 0);
-                if (f.rnd.nextBoolean()) index = index.to(DType.INT32);
-                assertSameTensor("index_select " + type + " dim " + dim + " " + index.dtype(), self.indexSelect(dim, index),
-                        onCuda(self).indexSelect(dim, onCuda(index)));
+                IndexingTest.Fixtures.Gather c = f.indexSelect(type);
+                assertSameTensor("index_select " + type + " dim " + c.dim() + " " + c.index().dtype(),
+                        c.self().indexSelect(c.dim(), c.index()), onCuda(c.self()).indexSelect(c.dim(), onCuda(c.index())));
             }
         }
         Tensor rows = f.tensor(DType.FLOAT32, 500, 128);
@@ -186,13 +176,9 @@ class CudaIndexingGpuTest {
     void maskedFillMatchesTheCpu() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(f.rnd.nextInt(4), 4);
-                long[] maskShape = selfShape.clone();
-                for (int d = 0; d < maskShape.length; d++) if (f.rnd.nextInt(3) == 0) maskShape[d] = 1;
-                if (maskShape.length > 0 && f.rnd.nextBoolean()) maskShape = Arrays.copyOfRange(maskShape, 1, maskShape.length);
-                Tensor self = f.writableTensor(type, selfShape);
-                Tensor mask = f.tensor(DType.BOOL, maskShape);
-                double value = f.value(type);
+                IndexingTest.Fixtures.MaskedFill c = f.maskedFill(type);
+                Tensor self = f.writableTensor(type, c.selfShape()), mask = c.mask();
+                double value = c.value();
                 String what = "masked_fill " + type;
                 Tensor expected = self.maskedFill(mask, value);
                 assertSameTensor(what, expected, onCuda(self).maskedFill(onCuda(mask), value));
@@ -219,11 +205,9 @@ class CudaIndexingGpuTest {
     @Test
     void oneHotMatchesTheCpu() {
         for (int trial = 0; trial < 4 * TRIALS; trial++) {
-            long[] shape = f.shape(f.rnd.nextInt(4), 4);
-            long classes = 1 + f.rnd.nextInt(6);
-            Tensor t = f.index(classes, shape);
-            long n = t.numel() > 0 && f.rnd.nextBoolean() ? -1 : classes;
-            assertSameTensor("one_hot " + n, t.oneHot(n), onCuda(t).oneHot(n));
+            IndexingTest.Fixtures.OneHot c = f.oneHot();
+            assertSameTensor("one_hot " + c.numClasses(), c.classes().oneHot(c.numClasses()),
+                    onCuda(c.classes()).oneHot(c.numClasses()));
         }
     }
 

@@ -61,7 +61,7 @@ class CudnnPlanningTest {
         assertEquals(Cudnn.TENSOR_OP_MATH, CudnnDescriptors.convolutionMath(DType.FLOAT16, false));
         assertEquals(Cudnn.TENSOR_OP_MATH, CudnnDescriptors.convolutionMath(DType.BFLOAT16, true));
         assertEquals(Cudnn.DEFAULT_MATH, CudnnDescriptors.convolutionMath(DType.FLOAT64, false));
-        assertTrue(CudnnOptions.allowTf32(), "cuDNN may use TF32 by default, as torch.backends.cudnn.allow_tf32");
+        assertTrue(Ember.allowTf32Cudnn(), "cuDNN may use TF32 by default, as torch.backends.cudnn.allow_tf32");
     }
 
     @Test

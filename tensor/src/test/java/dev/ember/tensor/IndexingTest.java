@@ -49,13 +49,10 @@ class IndexingTest {
     void gatherMatchesReference() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(1 + f.rnd.nextInt(4), 4);
-                int dim = f.rnd.nextInt(selfShape.length);
-                long[] indexShape = f.indexShape(selfShape, dim);
-                Tensor self = f.tensor(type, selfShape);
-                Tensor index = f.index(selfShape[dim], indexShape);
-                Tensor out = self.gather(dim - (f.rnd.nextBoolean() ? selfShape.length : 0), index);
-                f.assertTensor(type, indexShape, gather(self, dim, index), out, "gather dim " + dim);
+                Fixtures.Gather c = f.gather(type);
+                int rank = c.self().dim();
+                Tensor out = c.self().gather(c.dim() - (f.rnd.nextBoolean() ? rank : 0), c.index());
+                f.assertTensor(type, c.index().shape(), gather(c.self(), c.dim(), c.index()), out, "gather dim " + c.dim());
             }
         }
     }
@@ -100,11 +97,9 @@ class IndexingTest {
                 long[] selfShape = f.shape(1 + f.rnd.nextInt(4), 4);
                 int dim = f.rnd.nextInt(selfShape.length);
                 long[] indexShape = f.indexShape(selfShape, dim);
-                long[] srcShape = indexShape.clone();
-                for (int d = 0; d < srcShape.length; d++) srcShape[d] += f.rnd.nextInt(2);
                 Tensor self = f.writableTensor(type, selfShape);
                 Tensor index = f.index(selfShape[dim], indexShape);
-                Tensor src = f.tensor(type, srcShape);
+                Tensor src = f.tensor(type, f.srcShape(indexShape));
                 double[] expected = scatter(self, dim, index, src.toDoubleArray(), src.shape());
                 String what = "scatter dim " + dim;
 
@@ -185,18 +180,11 @@ class IndexingTest {
     void indexSelectMatchesReference() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(1 + f.rnd.nextInt(4), 4);
-                // a long last dim sometimes, so whole rows are copied at once
-                if (f.rnd.nextBoolean()) selfShape[selfShape.length - 1] = 20 + f.rnd.nextInt(50);
-                int dim = f.rnd.nextInt(selfShape.length);
-                Tensor self = f.tensor(type, selfShape);
-                Tensor index = f.index(selfShape[dim], f.rnd.nextInt(6) == 0 ? new long[0] : new long[] {f.rnd.nextInt(7)});
-                if (selfShape[dim] == 0) index = f.index(1, 0);
-                if (f.rnd.nextBoolean()) index = index.to(DType.INT32);
-                long[] outShape = selfShape.clone();
-                outShape[dim] = index.numel();
-                f.assertTensor(type, outShape, indexSelect(self, dim, index), self.indexSelect(dim, index),
-                        "index_select dim " + dim + " index " + index.dtype());
+                Fixtures.Gather c = f.indexSelect(type);
+                long[] outShape = c.self().shape().clone();
+                outShape[c.dim()] = c.index().numel();
+                f.assertTensor(type, outShape, indexSelect(c.self(), c.dim(), c.index()), c.self().indexSelect(c.dim(), c.index()),
+                        "index_select dim " + c.dim() + " index " + c.index().dtype());
             }
         }
     }
@@ -238,13 +226,11 @@ class IndexingTest {
     void maskedFillMatchesReference() {
         for (DType type : DType.values()) {
             for (int trial = 0; trial < TRIALS; trial++) {
-                long[] selfShape = f.shape(f.rnd.nextInt(4), 4);
-                long[] maskShape = selfShape.clone();
-                for (int d = 0; d < maskShape.length; d++) if (f.rnd.nextInt(3) == 0) maskShape[d] = 1;
-                if (maskShape.length > 0 && f.rnd.nextBoolean()) maskShape = Arrays.copyOfRange(maskShape, 1, maskShape.length);
+                Fixtures.MaskedFill c = f.maskedFill(type);
+                Tensor mask = c.mask();
+                double value = c.value();
+                long[] selfShape = c.selfShape();
                 Tensor self = f.tensor(type, selfShape);
-                Tensor mask = f.tensor(DType.BOOL, maskShape);
-                double value = f.value(type);
                 double[] expected = maskedFill(self.toDoubleArray(), selfShape, mask, Fixtures.cast(value, type), selfShape);
                 f.assertTensor(type, selfShape, expected, self.maskedFill(mask, value), "masked_fill");
 
@@ -300,16 +286,14 @@ class IndexingTest {
     @Test
     void oneHotMatchesReference() {
         for (int trial = 0; trial < 4 * TRIALS; trial++) {
-            long[] shape = f.shape(f.rnd.nextInt(4), 4);
-            long classes = 1 + f.rnd.nextInt(6);
-            Tensor t = f.index(classes, shape);
+            Fixtures.OneHot c = f.oneHot();
+            Tensor t = c.classes();
+            long[] shape = t.shape();
             long[] values = t.toLongArray();
-            long max = Arrays.stream(values).max().orElse(-1);
-            boolean infer = values.length > 0 && f.rnd.nextBoolean();
-            long n = infer ? max + 1 : classes;
+            long n = c.numClasses() == -1 ? Arrays.stream(values).max().orElse(-1) + 1 : c.numClasses();
             double[] expected = new double[Math.toIntExact(values.length * n)];
             for (int i = 0; i < values.length; i++) expected[(int) (i * n + values[i])] = 1;
-            Tensor out = t.oneHot(infer ? -1 : classes);
+            Tensor out = t.oneHot(c.numClasses());
             long[] outShape = Arrays.copyOf(shape, shape.length + 1);
             outShape[shape.length] = n;
             f.assertTensor(DType.INT64, outShape, expected, out, "one_hot");
@@ -465,6 +449,55 @@ class IndexingTest {
                 s[d] = d == dim ? (selfShape[d] == 0 ? 0 : rnd.nextInt(6)) : rnd.nextInt((int) selfShape[d] + 1);
             }
             return s;
+        }
+
+        /** gather's or index_select's operands: self of up to 4 dims, the dim and an index into it. */
+        record Gather(Tensor self, int dim, Tensor index) {}
+
+        /** Random gather operands of {@code type}: any index shape no larger than self off {@code dim}. */
+        Gather gather(DType type) {
+            long[] selfShape = shape(1 + rnd.nextInt(4), 4);
+            int dim = rnd.nextInt(selfShape.length);
+            return new Gather(tensor(type, selfShape), dim, index(selfShape[dim], indexShape(selfShape, dim)));
+        }
+
+        /** Random index_select operands: a 1-D (or 0-d) int64 or int32 index, sometimes into a long last dim. */
+        Gather indexSelect(DType type) {
+            long[] selfShape = shape(1 + rnd.nextInt(4), 4);
+            // a long last dim sometimes, so whole rows are copied at once
+            if (rnd.nextBoolean()) selfShape[selfShape.length - 1] = 20 + rnd.nextInt(50);
+            int dim = rnd.nextInt(selfShape.length);
+            Tensor index = index(selfShape[dim], rnd.nextInt(6) == 0 ? new long[0] : new long[] {rnd.nextInt(7)});
+            if (selfShape[dim] == 0) index = index(1, 0);
+            if (rnd.nextBoolean()) index = index.to(DType.INT32);
+            return new Gather(tensor(type, selfShape), dim, index);
+        }
+
+        /** A scatter source shape: the index's, each dim sometimes one larger (scatter reads only the index's part). */
+        long[] srcShape(long[] indexShape) {
+            long[] s = indexShape.clone();
+            for (int d = 0; d < s.length; d++) s[d] += rnd.nextInt(2);
+            return s;
+        }
+
+        /** masked_fill's operands: self's shape, a bool mask broadcastable to it, a value of self's type. */
+        record MaskedFill(long[] selfShape, Tensor mask, double value) {}
+
+        MaskedFill maskedFill(DType type) {
+            long[] selfShape = shape(rnd.nextInt(4), 4);
+            long[] maskShape = selfShape.clone();
+            for (int d = 0; d < maskShape.length; d++) if (rnd.nextInt(3) == 0) maskShape[d] = 1;
+            if (maskShape.length > 0 && rnd.nextBoolean()) maskShape = Arrays.copyOfRange(maskShape, 1, maskShape.length);
+            return new MaskedFill(selfShape, tensor(DType.BOOL, maskShape), value(type));
+        }
+
+        /** one_hot's operands: class indices below {@code classes}, and num_classes (-1, to infer, now and then). */
+        record OneHot(Tensor classes, long numClasses) {}
+
+        OneHot oneHot() {
+            long classes = 1 + rnd.nextInt(6);
+            Tensor t = index(classes, shape(rnd.nextInt(4), 4));
+            return new OneHot(t, t.numel() > 0 && rnd.nextBoolean() ? -1 : classes);
         }
 
         /** Random values of {@code type} in a random layout. */

@@ -1,6 +1,5 @@
 package dev.ember.bench.gpu;
 
-import dev.ember.tensor.CudnnOptions;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Ember;
 import dev.ember.tensor.NeuralOps;
@@ -31,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * {@code .grad = None}), so nothing accumulates across calls.
  *
  * <p>{@code tf32}: {@code on} lets cuDNN round float32 inputs to TF32 on tensor cores (the
- * default of both Ember's {@link CudnnOptions} and {@code torch.backends.cudnn.allow_tf32});
+ * default of both Ember's {@link Ember#allowTf32Cudnn} and {@code torch.backends.cudnn.allow_tf32});
  * {@code off} keeps float32 math. The peer times PyTorch both ways, so each row compares the
  * same math. Ember caches its algorithm choice per shape, so the first call, in the warm-up,
  * picks it, as {@code torch.backends.cudnn.benchmark = True} does in the peer. Each operation
@@ -50,7 +49,7 @@ public class ConvGpuBench {
     static final long BATCH = 64, CHANNELS = 64, SIZE = 56, KERNEL = 3;
     private static final int[] STRIDE = {1, 1}, PADDING = {1, 1}, DILATION = {1, 1};
 
-    /** Whether float32 convolutions may use TF32 ({@link CudnnOptions#setAllowTf32}). */
+    /** Whether float32 convolutions may use TF32 ({@link Ember#setAllowTf32Cudnn}). */
     @Param({"on", "off"})
     public String tf32;
 
@@ -62,7 +61,7 @@ public class ConvGpuBench {
     @Setup(Level.Trial)
     public void setUp() {
         GpuBenchSupport.requireCuda("ConvGpuBench");
-        CudnnOptions.setAllowTf32(switch (tf32) {
+        Ember.setAllowTf32Cudnn(switch (tf32) {
             case "on" -> true;
             case "off" -> false;
             default -> throw new IllegalArgumentException("tf32 is on or off, not " + tf32);
@@ -78,10 +77,7 @@ public class ConvGpuBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        GpuBenchSupport.synchronize();
-        for (Tensor t : new Tensor[] {x, w, xg, wg, gradOut}) {
-            t.close();
-        }
+        GpuBenchSupport.release(x, w, xg, wg, gradOut);
     }
 
     private static Tensor conv(Tensor input, Tensor weight) {

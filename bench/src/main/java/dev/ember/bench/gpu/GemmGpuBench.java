@@ -60,9 +60,7 @@ public class GemmGpuBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        GpuBenchSupport.synchronize();
-        a.close();
-        b.close();
+        GpuBenchSupport.release(a, b);
     }
 
     /** Floating-point operations done, in units of 10^12; JMH divides by the time: TFLOP/s. */

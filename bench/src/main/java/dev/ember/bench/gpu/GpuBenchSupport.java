@@ -50,4 +50,10 @@ final class GpuBenchSupport {
             return converted.to(DEVICE);
         }
     }
+
+    /** At a benchmark's tear-down: waits for the device's queued work, then frees the benchmark's tensors. */
+    static void release(Tensor... tensors) {
+        synchronize();
+        for (Tensor t : tensors) t.close();
+    }
 }

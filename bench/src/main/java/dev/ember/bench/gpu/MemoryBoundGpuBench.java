@@ -67,9 +67,7 @@ public class MemoryBoundGpuBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        GpuBenchSupport.synchronize();
-        a.close();
-        b.close();
+        GpuBenchSupport.release(a, b);
     }
 
     /** Gigabytes moved; JMH divides by the iteration's time, so the table shows GB/s. */

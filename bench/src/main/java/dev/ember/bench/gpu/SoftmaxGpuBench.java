@@ -48,8 +48,7 @@ public class SoftmaxGpuBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        GpuBenchSupport.synchronize();
-        x.close();
+        GpuBenchSupport.release(x);
     }
 
     @Benchmark

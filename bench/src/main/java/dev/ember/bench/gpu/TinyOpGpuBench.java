@@ -48,9 +48,7 @@ public class TinyOpGpuBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        GpuBenchSupport.synchronize();
-        a.close();
-        b.close();
+        GpuBenchSupport.release(a, b);
     }
 
     @Benchmark

@@ -7,13 +7,9 @@ import dev.ember.memory.Device;
 import dev.ember.memory.Stream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * cuBLAS handles of a CUDA device, lent out one call at a time. A handle must not be used by two
- * threads at once, so each {@link #acquire} takes an idle handle (creating one, lazily, when all
- * are lent) and {@link Lease#close} gives it back: there are never more handles than threads
- * that multiplied at the same moment, and none is lost when a thread ends.
+ * cuBLAS handles of each CUDA device ({@link HandlePool}), lent out one call at a time.
  *
  * <p>Before every call the handle is bound to the caller's current stream, and then given that
  * stream's workspace ({@code cublasSetStream} resets the workspace to cuBLAS's own pool, so the
@@ -30,7 +26,7 @@ public final class CublasHandles {
 
     private final Device device;
     private final long workspaceBytes;
-    private final ConcurrentLinkedDeque<Long> idle = new ConcurrentLinkedDeque<>();
+    private final HandlePool handles = new HandlePool("cuBLAS", CublasHandles::create);
     private final Map<Stream, Block> workspaces = new ConcurrentHashMap<>();
 
     private CublasHandles(Device device) {
@@ -42,24 +38,15 @@ public final class CublasHandles {
      * A handle of {@code stream}'s device bound to that stream, with its workspace, for one
      * caller until the lease is closed. The device's context must be current on this thread.
      */
-    public static Lease acquire(Stream stream) {
-        CublasHandles pool = BY_DEVICE.computeIfAbsent(stream.device(), CublasHandles::new);
-        return pool.lease(stream);
+    public static HandlePool.Lease acquire(Stream stream) {
+        CublasHandles device = BY_DEVICE.computeIfAbsent(stream.device(), CublasHandles::new);
+        return device.handles.lease(handle -> device.bind(handle, stream));
     }
 
-    private Lease lease(Stream stream) {
-        Long h = idle.pollFirst();
-        long handle = h != null ? h : create();
-        try {
-            Cublas.setStream(handle, stream.handle());
-            Block ws = workspaces.computeIfAbsent(stream,
-                    s -> CudaMemory.allocator(device).allocate(workspaceBytes, s));
-            Cublas.setWorkspace(handle, ws.address(), workspaceBytes);
-        } catch (RuntimeException e) {
-            idle.offerFirst(handle);
-            throw e;
-        }
-        return new Lease(handle);
+    private void bind(long handle, Stream stream) {
+        Cublas.setStream(handle, stream.handle());
+        Block ws = workspaces.computeIfAbsent(stream, s -> CudaMemory.allocator(device).allocate(workspaceBytes, s));
+        Cublas.setWorkspace(handle, ws.address(), workspaceBytes);
     }
 
     /** A new handle; float32 stays full precision unless a call asks for TF32 by its compute type. */
@@ -72,28 +59,5 @@ public final class CublasHandles {
             throw e;
         }
         return handle;
-    }
-
-    /** A handle lent to one caller; closing gives it back to the device's idle handles. */
-    public final class Lease implements AutoCloseable {
-        private final long handle;
-        private boolean closed;
-
-        private Lease(long handle) {
-            this.handle = handle;
-        }
-
-        /** The cuBLAS handle, bound to the stream it was acquired for. */
-        public long handle() {
-            if (closed) throw new IllegalStateException("cuBLAS handle lease already closed");
-            return handle;
-        }
-
-        @Override
-        public void close() {
-            if (closed) return;
-            closed = true;
-            idle.offerFirst(handle);
-        }
     }
 }

@@ -166,14 +166,7 @@ public final class ReduceLaunch {
      */
     public static MemorySegment reduceArgs(Arena arena, long out, long out2, long in, long workspace, long outer, long r,
                                            long inner, double param, int splits) {
-        MemorySegment m = arena.allocate(REDUCE_ARGS_BYTES, ALIGNMENT);
-        m.set(ValueLayout.JAVA_LONG, 0, out);
-        m.set(ValueLayout.JAVA_LONG, 8, out2);
-        m.set(ValueLayout.JAVA_LONG, 16, in);
-        m.set(ValueLayout.JAVA_LONG, 24, workspace);
-        m.set(ValueLayout.JAVA_LONG, 32, outer);
-        m.set(ValueLayout.JAVA_LONG, 40, r);
-        m.set(ValueLayout.JAVA_LONG, 48, inner);
+        MemorySegment m = words(arena, REDUCE_ARGS_BYTES, out, out2, in, workspace, outer, r, inner);
         m.set(ValueLayout.JAVA_DOUBLE, 56, param);
         m.set(ValueLayout.JAVA_INT, 64, splits);
         m.set(ValueLayout.JAVA_INT, 68, 0);
@@ -186,13 +179,7 @@ public final class ReduceLaunch {
      */
     public static MemorySegment scanArgs(Arena arena, long out, long in, long workspace, long outer, long r, long inner,
                                          int splits, int phase) {
-        MemorySegment m = arena.allocate(SCAN_ARGS_BYTES, ALIGNMENT);
-        m.set(ValueLayout.JAVA_LONG, 0, out);
-        m.set(ValueLayout.JAVA_LONG, 8, in);
-        m.set(ValueLayout.JAVA_LONG, 16, workspace);
-        m.set(ValueLayout.JAVA_LONG, 24, outer);
-        m.set(ValueLayout.JAVA_LONG, 32, r);
-        m.set(ValueLayout.JAVA_LONG, 40, inner);
+        MemorySegment m = words(arena, SCAN_ARGS_BYTES, out, in, workspace, outer, r, inner);
         m.set(ValueLayout.JAVA_INT, 48, splits);
         m.set(ValueLayout.JAVA_INT, 52, phase);
         return m;
@@ -200,13 +187,13 @@ public final class ReduceLaunch {
 
     /** EmberSoftmaxArgs: out at 0, in at 8, grad at 16 (0 for the forward), outer at 24, r at 32, inner at 40. */
     public static MemorySegment softmaxArgs(Arena arena, long out, long in, long grad, long outer, long r, long inner) {
-        MemorySegment m = arena.allocate(SOFTMAX_ARGS_BYTES, ALIGNMENT);
-        m.set(ValueLayout.JAVA_LONG, 0, out);
-        m.set(ValueLayout.JAVA_LONG, 8, in);
-        m.set(ValueLayout.JAVA_LONG, 16, grad);
-        m.set(ValueLayout.JAVA_LONG, 24, outer);
-        m.set(ValueLayout.JAVA_LONG, 32, r);
-        m.set(ValueLayout.JAVA_LONG, 40, inner);
+        return words(arena, SOFTMAX_ARGS_BYTES, out, in, grad, outer, r, inner);
+    }
+
+    /** A struct of {@code bytes} (8-aligned) whose leading fields are these 8-byte words, in order from offset 0. */
+    private static MemorySegment words(Arena arena, long bytes, long... words) {
+        MemorySegment m = arena.allocate(bytes, ALIGNMENT);
+        for (int i = 0; i < words.length; i++) m.set(ValueLayout.JAVA_LONG, 8L * i, words[i]);
         return m;
     }
 }
