@@ -12,9 +12,9 @@ the CPU, times a tiny autograd graph, y = (x*w + b).sum() on 4-element tensors, 
 
 On the GPU the model lives on the device, each batch is gathered on the host and copied over
 before its step (as Ember's benchmark does), the step reads its accuracy and loss back once
-after the update, and torch.backends.cudnn.benchmark is on (Ember caches its convolution
-algorithm per shape); TF32 is left at PyTorch's defaults (cuDNN convolutions may use it, matmul
-does not). Exits 77 (skipped) when --device cuda finds no usable torch or GPU.
+after the update; torch.backends.cudnn.benchmark and TF32 are left at PyTorch's defaults, as
+Ember's are (convolution algorithms from cuDNN's heuristics; cuDNN convolutions may use TF32,
+matmul does not). Exits 77 (skipped) when --device cuda finds no usable torch or GPU.
 
 Prints "peer <name> <value> <unit>" lines last. On the CPU, run it with OMP_NUM_THREADS=2
 OPENBLAS_NUM_THREADS=1 (its fastest setting on the 2-core machine).
@@ -136,10 +136,11 @@ def main():
         if not torch.cuda.is_available():
             print(f"fashion_mnist_torch: skipped: torch {torch.__version__} sees no CUDA device", flush=True)
             sys.exit(SKIP)
-        torch.backends.cudnn.benchmark = True
+        if device.index is None:  # set_device and get_device_name want an index: "cuda" means the current one
+            device = torch.device("cuda", torch.cuda.current_device())
         torch.cuda.set_device(device)
         print(f"torch {torch.__version__} (CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}) on "
-              f"{torch.cuda.get_device_name(device)}; cudnn.benchmark True, cudnn.allow_tf32 "
+              f"{torch.cuda.get_device_name(device)}; cudnn.benchmark {torch.backends.cudnn.benchmark}, cudnn.allow_tf32 "
               f"{torch.backends.cudnn.allow_tf32}, matmul.allow_tf32 {torch.backends.cuda.matmul.allow_tf32}", flush=True)
     else:
         print(f"torch {torch.__version__}, threads {torch.get_num_threads()}", flush=True)

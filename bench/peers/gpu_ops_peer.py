@@ -13,14 +13,16 @@ Measures what these Ember benchmarks measure, the same way:
                                                                  (both with torch.backends.cudnn.allow_tf32 = True, the
                                                                  default: Ember's tf32=on)
                                   conv_*_ms_notf32        ms     both again with cudnn.allow_tf32 = False (tf32=off)
+                                  conv_*_timed            ms     all four again with cudnn.benchmark = True
+                                                                 (Ember's algorithms=timed); the others with
+                                                                 PyTorch's default, False (algorithms=heuristic)
   TinyOpGpuBench.add              tiny_add_us             us     a + b on 1-element float32 tensors, result dropped
 
 As in the Ember benchmarks, one timed batch queues several ops back to back on the current
 stream and then waits for it (torch.cuda.synchronize before and after, perf_counter around): as
 many ops as the Ember benchmark queues per invocation. After a warm-up of WARMUP_S seconds
-(which also lets cudnn.benchmark pick its algorithms), each of RUNS runs repeats such batches
+(which also lets cudnn.benchmark time its algorithms), each of RUNS runs repeats such batches
 for at least RUN_S seconds; the result is the median over the runs of the time per op.
-torch.backends.cudnn.benchmark is on, as Ember caches its convolution algorithm per shape.
 Inputs are uniform [0, 1), as Ember's are (constants for add and sum, where only bytes count).
 
 Output: progress lines first, then, last and without blank lines between them, one line per
@@ -126,7 +128,6 @@ def gemm(results):
 
 
 def conv(results):
-    torch.backends.cudnn.benchmark = True
     x = uniform(1, CONV_BATCH, CONV_CHANNELS, CONV_SIZE, CONV_SIZE)
     w = uniform(2, CONV_CHANNELS, CONV_CHANNELS, 3, 3)
     xg = x.clone().requires_grad_()
@@ -144,17 +145,21 @@ def conv(results):
 
     default_tf32 = torch.backends.cudnn.allow_tf32
     try:
-        for tf32, suffix in ((default_tf32, ""), (False, "_notf32")):
-            torch.backends.cudnn.allow_tf32 = tf32
-            with torch.no_grad():
-                fwd = seconds_per_op(repeat(forward, ops), ops) * 1e3
-            fwdbwd = seconds_per_op(repeat(forward_backward, ops), ops) * 1e3
-            print(f"conv2d [{CONV_BATCH},{CONV_CHANNELS},{CONV_SIZE},{CONV_SIZE}] 3x3 p1 float32, cudnn.allow_tf32 {tf32}: "
-                  f"forward {fwd:.3f} ms, forward+backward {fwdbwd:.3f} ms", flush=True)
-            results.append((f"conv_fwd_ms{suffix}", fwd, "ms"))
-            results.append((f"conv_fwdbwd_ms{suffix}", fwdbwd, "ms"))
+        # heuristics first (PyTorch's default, as Ember's), then benchmark mode, as ConvGpuBench's "algorithms"
+        for benchmark, timed in ((False, ""), (True, "_timed")):
+            torch.backends.cudnn.benchmark = benchmark
+            for tf32, suffix in ((default_tf32, ""), (False, "_notf32")):
+                torch.backends.cudnn.allow_tf32 = tf32
+                with torch.no_grad():
+                    fwd = seconds_per_op(repeat(forward, ops), ops) * 1e3
+                fwdbwd = seconds_per_op(repeat(forward_backward, ops), ops) * 1e3
+                print(f"conv2d [{CONV_BATCH},{CONV_CHANNELS},{CONV_SIZE},{CONV_SIZE}] 3x3 p1 float32, cudnn.allow_tf32 {tf32}, "
+                      f"cudnn.benchmark {benchmark}: forward {fwd:.3f} ms, forward+backward {fwdbwd:.3f} ms", flush=True)
+                results.append((f"conv_fwd_ms{suffix}{timed}", fwd, "ms"))
+                results.append((f"conv_fwdbwd_ms{suffix}{timed}", fwdbwd, "ms"))
     finally:
         torch.backends.cudnn.allow_tf32 = default_tf32
+        torch.backends.cudnn.benchmark = False
 
 
 def tiny(results):

@@ -163,11 +163,21 @@ final class BatchNormKernels {
 
     /** Sums over every dim but dim 1 of a floating tensor of rank ≥ 2, as a [C] tensor of dtype t. */
     static Tensor channelSums(Tensor x, DType t) {
-        if (x.isCuda()) return CudaConv.channelSums(x, t);
+        // On CUDA the reduction kernels (float accumulation for the narrow floats), not
+        // cudnnConvolutionBackwardBias: cuDNN 9 refuses that one for float16 and bfloat16.
+        if (x.isCuda()) return Reductions.sum(x, allButChannel(x.dim()), t);
         Dims d = Dims.of(x.shape);
         try (Tensor c = x.contiguousAs(t)) {
             return vector(t, CpuBatchNormStats.sums(t, c.data(), c.offset, d.n, d.c, d.s));
         }
+    }
+
+    /** Every dim of a rank-{@code rank} tensor but dim 1. */
+    private static int[] allButChannel(int rank) {
+        int[] dims = new int[rank - 1];
+        dims[0] = 0;
+        for (int d = 2; d < rank; d++) dims[d - 1] = d;
+        return dims;
     }
 
     /** out = (x − mean)·invstd·w + b. */

@@ -16,9 +16,10 @@ import java.util.function.Supplier;
  * the arguments: operands are made contiguous (NCHW), results are new contiguous tensors on the
  * operands' device, and every call is queued on the current stream.
  *
- * <p>Algorithms are chosen as PyTorch does by default ({@code torch.backends.cudnn.benchmark}
- * off): the first that cuDNN's heuristics ({@code cudnnGet*Algorithm_v7}) rank runnable for the
- * problem and that respects the math type allowed, once per problem (shape, stride, padding,
+ * <p>Algorithms are chosen as PyTorch chooses them: by default ({@code torch.backends.cudnn.benchmark}
+ * off, {@link Ember#setCudnnBenchmark}) the first that cuDNN's heuristics ({@code cudnnGet*Algorithm_v7})
+ * rank runnable for the problem and that respects the math type allowed; in benchmark mode the
+ * fastest that cuDNN measures ({@code cudnnFind*Algorithm}) under the same rule. Either way once per problem (shape, stride, padding,
  * dilation, groups, dtype, math type and direction, on one device) and then from a map. The
  * descriptor runs with the math type of the chosen algorithm, as cuDNN requires. Workspaces are
  * temporary tensors from the caching allocator.
@@ -43,6 +44,11 @@ final class CudaConv {
             }
 
             @Override
+            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
+                return Cudnn.findConvolutionForwardAlgorithms(h, s.x(), s.w(), s.conv(), s.y());
+            }
+
+            @Override
             long workspaceBytes(long h, Descriptors s, int algo) {
                 return Cudnn.convolutionForwardWorkspaceSize(h, s.x(), s.w(), s.conv(), s.y(), algo);
             }
@@ -56,6 +62,11 @@ final class CudaConv {
             @Override
             List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
                 return Cudnn.getConvolutionBackwardDataAlgorithms(h, s.w(), s.y(), s.conv(), s.x());
+            }
+
+            @Override
+            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
+                return Cudnn.findConvolutionBackwardDataAlgorithms(h, s.w(), s.y(), s.conv(), s.x());
             }
 
             @Override
@@ -75,6 +86,11 @@ final class CudaConv {
             }
 
             @Override
+            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
+                return Cudnn.findConvolutionBackwardFilterAlgorithms(h, s.x(), s.y(), s.conv(), s.w());
+            }
+
+            @Override
             long workspaceBytes(long h, Descriptors s, int algo) {
                 return Cudnn.convolutionBackwardFilterWorkspaceSize(h, s.x(), s.y(), s.conv(), s.w(), algo);
             }
@@ -85,7 +101,11 @@ final class CudaConv {
             }
         };
 
+        /** The heuristics' ranking (cudnnGet*Algorithm_v7): nothing runs. */
         abstract List<Cudnn.AlgorithmPerf> algorithms(long handle, Descriptors s);
+
+        /** Every candidate run once and timed, fastest first (cudnnFind*Algorithm, benchmark mode). */
+        abstract List<Cudnn.AlgorithmPerf> measured(long handle, Descriptors s);
 
         abstract long workspaceBytes(long handle, Descriptors s, int algo);
 
@@ -93,7 +113,7 @@ final class CudaConv {
     }
 
     /** Everything an algorithm choice depends on. */
-    record Key(int device, Direction direction, DType dtype, int mathType, CpuConvGeometry geometry) {}
+    record Key(int device, Direction direction, DType dtype, int mathType, boolean measured, CpuConvGeometry geometry) {}
 
     /** A chosen algorithm, the math type it runs with, and the workspace it needs for its problem. */
     record Choice(int algo, int mathType, long workspaceBytes) {}
@@ -162,7 +182,9 @@ final class CudaConv {
                 int math = CudnnDescriptors.convolutionMath(t, Ember.allowTf32Cudnn());
                 Descriptors s = new Descriptors(desc.tensor(t, inputDims(g)), desc.filter(t, g), desc.convolution(g, t, math),
                         desc.tensor(t, outputDims(g)));
-                Choice c = choose(new Key(d.index(), direction, t, math, g), s.conv(), () -> direction.algorithms(handle, s),
+                boolean measure = Ember.cudnnBenchmark();
+                Choice c = choose(new Key(d.index(), direction, t, math, measure, g), s.conv(),
+                        () -> measure ? direction.measured(handle, s) : direction.algorithms(handle, s),
                         algo -> direction.workspaceBytes(handle, s, algo));
                 try (Tensor ws = CudnnCalls.workspace(d, c.workspaceBytes())) {
                     direction.run(handle, s, c, CudnnCalls.address(ws), CudnnCalls.address(x), CudnnCalls.address(w),
@@ -170,23 +192,6 @@ final class CudaConv {
                 }
             }
         });
-    }
-
-    /** Sums over every dim but dim 1 of an [N, C, ...] tensor, as a [C] tensor of dtype t (conv2d's bias gradient). */
-    static Tensor channelSums(Tensor x, DType t) {
-        Device d = x.device();
-        int[] dims = CudnnDescriptors.perChannel(x.shape);
-        if (x.numel() == 0) return Tensor.zeros(d, t, x.shape[1]);
-        Tensor sums = Tensor.empty(d, t, x.shape[1]);
-        try (Tensor c = x.contiguousAs(t)) {
-            CudnnCalls.run(d, handle -> {
-                try (CudnnDescriptors desc = new CudnnDescriptors()) {
-                    long xd = desc.tensor(t, dims), sd = desc.tensor(t, new int[] {1, dims[1], 1, 1});
-                    Cudnn.convolutionBackwardBias(handle, 1, xd, CudnnCalls.address(c), 0, sd, CudnnCalls.address(sums));
-                }
-            });
-        }
-        return sums;
     }
 
     /**

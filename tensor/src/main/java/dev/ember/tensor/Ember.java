@@ -62,6 +62,20 @@ public final class Ember {
     /** Whether float32 convolutions on CUDA may use TF32; see {@link #setAllowTf32Cudnn}. */
     public static boolean allowTf32Cudnn() { return allowTf32Cudnn; }
 
+    private static volatile boolean cudnnBenchmark = false;
+
+    /**
+     * As {@code torch.backends.cudnn.benchmark = on}: whether a convolution on CUDA picks its
+     * algorithm by running every candidate once and timing it ({@code cudnnFind*Algorithm}), the
+     * first time each problem (shapes, dtype, math type, direction) is seen, instead of taking
+     * cuDNN's heuristic first choice. Off by default, as in PyTorch: the search costs time and
+     * memory once per problem and pays off when the same shapes recur, as in training.
+     */
+    public static void setCudnnBenchmark(boolean on) { cudnnBenchmark = on; }
+
+    /** Whether convolutions time their algorithms; see {@link #setCudnnBenchmark}. */
+    public static boolean cudnnBenchmark() { return cudnnBenchmark; }
+
     /** Off-heap bytes held by CPU tensors now. */
     public static long liveBytes() { return MemoryStats.liveBytes(); }
 

@@ -26,6 +26,11 @@ final class Reductions {
         return fold(t, dims, keepdim, CpuReduceOps.SUM, Kernel.SUM, floatingOrLong(t.dtype));
     }
 
+    /** The sum over dims (dropped) into a tensor of outType: per-channel sums for batch norm and conv2d's bias gradient. */
+    static Tensor sum(Tensor t, int[] dims, DType outType) {
+        return fold(t, dims, false, CpuReduceOps.SUM, Kernel.SUM, outType);
+    }
+
     static Tensor mean(Tensor t, int[] dims, boolean keepdim) {
         requireFloating(t, "mean(): could not infer output dtype. Input dtype must be either a floating point or complex"
                 + " dtype. Got: " + TypePromotion.scalarTypeName(t.dtype));

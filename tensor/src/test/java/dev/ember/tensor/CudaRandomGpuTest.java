@@ -165,7 +165,8 @@ class CudaRandomGpuTest {
         float[] ys = y.toFloatArray(), gs = g.toFloatArray();
         float scale = (float) (1 / (1 - p));
         float[] expected = new float[ys.length];
-        for (int i = 0; i < ys.length; i++) expected[i] = ys[i] != 0 ? gs[i] * scale : 0;
+        // grad * mask * scale, as PyTorch computes it: a dropped negative gradient gives -0.0
+        for (int i = 0; i < ys.length; i++) expected[i] = gs[i] * (ys[i] != 0 ? 1f : 0f) * scale;
         Tensor fused;
         try (var off = Ember.noGrad()) { // what backward() runs: the fused kernel
             fused = y.gradFn().apply(g)[0];

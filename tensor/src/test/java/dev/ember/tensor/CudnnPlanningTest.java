@@ -85,18 +85,19 @@ class CudnnPlanningTest {
     void aProblemIsIdentifiedByEveryParameterThatChangesTheAlgorithm() {
         CpuConvGeometry g = geometry(1, 1, 1);
         Map<CudaConv.Key, String> cache = new HashMap<>();
-        cache.put(new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, g), "chosen");
-        assertEquals("chosen", cache.get(new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH,
+        cache.put(new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, g), "chosen");
+        assertEquals("chosen", cache.get(new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false,
                 geometry(1, 1, 1))), "an equal problem made anew finds the cached choice");
-        CudaConv.Key base = new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, g);
+        CudaConv.Key base = new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, g);
         for (CudaConv.Key other : List.of(
-                new CudaConv.Key(1, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, g),
-                new CudaConv.Key(0, CudaConv.Direction.BACKWARD_DATA, DType.FLOAT32, Cudnn.FMA_MATH, g),
-                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT64, Cudnn.FMA_MATH, g),
-                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.DEFAULT_MATH, g),
-                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, geometry(2, 1, 1)),
-                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, geometry(1, 2, 1)),
-                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, geometry(1, 1, 2)))) {
+                new CudaConv.Key(1, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, g),
+                new CudaConv.Key(0, CudaConv.Direction.BACKWARD_DATA, DType.FLOAT32, Cudnn.FMA_MATH, false, g),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT64, Cudnn.FMA_MATH, false, g),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.DEFAULT_MATH, false, g),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, true, g),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, geometry(2, 1, 1)),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, geometry(1, 2, 1)),
+                new CudaConv.Key(0, CudaConv.Direction.FORWARD, DType.FLOAT32, Cudnn.FMA_MATH, false, geometry(1, 1, 2)))) {
             assertNotEquals(base, other);
             assertEquals(null, cache.get(other), other.toString());
         }

@@ -519,6 +519,11 @@ class IndexingTest {
         /** Random int64 indices in [0, bound) in a random layout. */
         Tensor index(long bound, long... shape) { return index(bound, randomLayout(), shape); }
 
+        /** As {@link #index(long, long...)} but never expanded: the indices spread over [0, bound). */
+        Tensor spreadIndex(long bound, long... shape) {
+            return index(bound, Layout.values()[rnd.nextInt(Layout.EXPANDED.ordinal())], shape);
+        }
+
         Tensor index(long bound, Layout layout, long... shape) {
             return arrange(layout, shape, s -> {
                 long[] v = new long[Math.toIntExact(Shapes.numel(s))];

@@ -32,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * <p>{@code tf32}: {@code on} lets cuDNN round float32 inputs to TF32 on tensor cores (the
  * default of both Ember's {@link Ember#allowTf32Cudnn} and {@code torch.backends.cudnn.allow_tf32});
  * {@code off} keeps float32 math. The peer times PyTorch both ways, so each row compares the
- * same math. Ember caches its algorithm choice per shape, so the first call, in the warm-up,
- * picks it, as {@code torch.backends.cudnn.benchmark = True} does in the peer. Each operation
+ * same math. {@code algorithms}: {@code heuristic} takes cuDNN's heuristic choice (the default on
+ * both sides), {@code timed} times the candidates once per shape in the warm-up
+ * ({@link Ember#setCudnnBenchmark}; {@code torch.backends.cudnn.benchmark = True} in the peer). Each operation
  * queues {@value #OPS} calls and waits for the stream once. Target: ≥ 0.95 × PyTorch's speed.
  * The PyTorch side is {@code bench/peers/gpu_ops_peer.py} ({@code conv_fwd_ms},
  * {@code conv_fwdbwd_ms}, and their {@code _notf32} variants).
@@ -53,6 +54,10 @@ public class ConvGpuBench {
     @Param({"on", "off"})
     public String tf32;
 
+    /** How cuDNN's algorithm is chosen ({@link Ember#setCudnnBenchmark}). */
+    @Param({"heuristic", "timed"})
+    public String algorithms;
+
     /** Operands of the forward-only benchmark (no gradients recorded). */
     private Tensor x, w;
     /** Leaves that require grad, for the forward+backward benchmark, and the output gradient. */
@@ -65,6 +70,11 @@ public class ConvGpuBench {
             case "on" -> true;
             case "off" -> false;
             default -> throw new IllegalArgumentException("tf32 is on or off, not " + tf32);
+        });
+        Ember.setCudnnBenchmark(switch (algorithms) {
+            case "heuristic" -> false;
+            case "timed" -> true;
+            default -> throw new IllegalArgumentException("algorithms is heuristic or timed, not " + algorithms);
         });
         x = GpuBenchSupport.uniform(1, DType.FLOAT32, BATCH, CHANNELS, SIZE, SIZE);
         w = GpuBenchSupport.uniform(2, DType.FLOAT32, CHANNELS, CHANNELS, KERNEL, KERNEL);
