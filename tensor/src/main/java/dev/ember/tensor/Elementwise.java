@@ -2,6 +2,7 @@ package dev.ember.tensor;
 
 import dev.ember.memory.Device;
 import dev.ember.tensor.cpu.CpuElementwise;
+import dev.ember.tensor.cpu.Elements;
 import dev.ember.tensor.cpu.Parallel;
 import dev.ember.tensor.cpu.VectorLoops;
 import java.lang.foreign.ValueLayout;
@@ -116,6 +117,21 @@ final class Elementwise {
      * op's compute type) first where they differ, and a 0-d host operand is moved over.
      */
     private static void cudaBinary(BinaryOp op, DType kernelType, Tensor out, Tensor a, Tensor b) {
+        if (roundedToKernelType(a, kernelType) || roundedToKernelType(b, kernelType)) {
+            // A scalar operand that float16/bfloat16 cannot hold exactly (x_bf16 * 0.1): PyTorch and
+            // the CPU compute in float32 with the scalar as a float, so this does too, not with the
+            // scalar rounded to the narrow type first.
+            DType wide = kernelType.computeType();
+            if (out.dtype != kernelType) { // a comparison: its bool result takes the float32 kernel as it is
+                cudaBinary(op, wide, out, a, b);
+                return;
+            }
+            try (Tensor wideOut = Scope.escape(Tensor.empty(out.device(), wide, out.shape))) {
+                cudaBinary(op, wide, wideOut, a, b);
+                Tensor.copyElements(out, wideOut, wideOut.strides);
+            }
+            return;
+        }
         Device d = out.device();
         Tensor ca = onDeviceAs(a, d, kernelType), cb = onDeviceAs(b, d, kernelType);
         try {
@@ -125,6 +141,35 @@ final class Elementwise {
             if (ca != a) ca.close();
             if (cb != b) cb.close();
         }
+    }
+
+    /**
+     * A 0-d integer operand of a wider integer dtype than the result's, cast (wrapping) to it, as
+     * PyTorch casts operands to the common dtype before computing: uint8 maximum(2, -3) is
+     * maximum(2, 253) = 253, not 2. The CUDA path gets this from its conversion to the kernel's dtype.
+     */
+    private static Tensor wrappedToIntegral(Tensor t, DType promoted) {
+        if (t.dim() != 0 || t.dtype == promoted || promoted.isFloatingPoint() || promoted == DType.BOOL
+                || t.dtype.isFloatingPoint() || t.dtype == DType.BOOL) {
+            return t;
+        }
+        Tensor wrapped = Scope.escape(Tensor.full0d(promoted, 0));
+        Elements.putLong(wrapped.storage.segment(), promoted, 0, t.itemLong()); // (byte) / (int): two's-complement wrap
+        return wrapped;
+    }
+
+    /**
+     * Whether a 0-d operand would lose its value on conversion to a float16/bfloat16 kernel type.
+     * A host scalar is looked at (cheap); a device one is judged by its dtype, to read nothing back.
+     */
+    private static boolean roundedToKernelType(Tensor t, DType kernelType) {
+        if (t.dim() != 0 || t.dtype == kernelType || kernelType.computeType() == kernelType) return false;
+        if (t.isCuda()) return t.dtype != DType.BOOL && t.dtype != DType.UINT8;
+        double v = t.item();
+        float f = (float) v;
+        double narrow = kernelType == DType.FLOAT16 ? Float.float16ToFloat(Float.floatToFloat16(f))
+                : Elements.bf16ToFloat(Elements.floatToBf16(f));
+        return narrow != v && !Double.isNaN(v);
     }
 
     /** t itself when it is on d with dtype type, else an unscoped copy there in that dtype (the caller closes it). */
@@ -184,11 +229,15 @@ final class Elementwise {
         }
         long[] shape = Shapes.broadcast(a.shape, b.shape);
         Tensor out = Tensor.empty(outType, shape);
+        Tensor ca = wrappedToIntegral(a, promoted), cb = wrappedToIntegral(b, promoted);
         try {
-            CpuElementwise.binary(op, compute, shape, out.operand(), a.operand(shape), b.operand(shape));
+            CpuElementwise.binary(op, compute, shape, out.operand(), ca.operand(shape), cb.operand(shape));
         } catch (RuntimeException e) { // e.g. integer division by zero: free the result now
             out.close();
             throw e;
+        } finally {
+            if (ca != a) ca.close();
+            if (cb != b) cb.close();
         }
         return Graph.binary(a, b, out, op, scalarType != null);
     }
@@ -243,7 +292,13 @@ final class Elementwise {
                     }
                 }
             } else {
-                CpuElementwise.binary(op, op.computeType(promoted).computeType(), shape, a.operand(), a.operand(shape), src.operand(shape));
+                Tensor wrapped = wrappedToIntegral(src, promoted);
+                try {
+                    CpuElementwise.binary(op, op.computeType(promoted).computeType(), shape, a.operand(), a.operand(shape),
+                            wrapped.operand(shape));
+                } finally {
+                    if (wrapped != src) wrapped.close();
+                }
             }
         } finally {
             if (src != b) src.close();

@@ -91,6 +91,12 @@ class BinaryOpsTest {
 
         /** The expected value of a (op) b for operands promoted to {@code promoted}. */
         double expected(DType promoted, double a, double b) {
+            if (!isFloat(promoted) && promoted != DType.BOOL) {
+                // PyTorch casts the operands to the common dtype first: a wider integer scalar wraps
+                // (uint8 maximum(2, -3) is maximum(2, 253)); the tensors' own values are unchanged by it
+                a = wrap(promoted, (long) a);
+                b = wrap(promoted, (long) b);
+            }
             DType out = outType(promoted);
             DType compute = computeType(kind == Kind.FLOAT ? out : promoted);
             return switch (kind) {
@@ -104,6 +110,21 @@ class BinaryOpsTest {
 
         @Override
         public String toString() { return name; }
+    }
+
+    @Test
+    void aWiderIntegerScalarWrapsIntoTheResultDtypeFirstAsInPyTorch() {
+        // values from PyTorch 1.13: torch.tensor([2, 7], dtype=torch.uint8) (op) torch.tensor(-3), and 258, 300
+        Tensor a = Tensor.fromArray(new long[] {2, 7}).to(DType.UINT8);
+        Tensor minus3 = Tensor.scalar(DType.INT64, -3);
+        assertArrayEquals(new double[] {253, 253}, a.maximum(minus3).toDoubleArray());
+        assertArrayEquals(new double[] {2, 7}, a.minimum(minus3).toDoubleArray());
+        assertArrayEquals(new double[] {255, 4}, a.add(minus3).toDoubleArray());
+        assertArrayEquals(new double[] {250, 235}, a.mul(minus3).toDoubleArray());
+        assertArrayEquals(new double[] {1, 1}, a.lt(minus3).toDoubleArray());
+        assertArrayEquals(new double[] {1, 0}, a.eq(Tensor.scalar(DType.INT64, 258)).toDoubleArray());
+        assertArrayEquals(new double[] {44, 44}, a.maximum(Tensor.scalar(DType.INT64, 300)).toDoubleArray());
+        assertEquals(DType.UINT8, a.maximum(minus3).dtype());
     }
 
     private static final Domain WIDE = Domain.range(-100, 100);
