@@ -8,8 +8,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,11 +34,11 @@ import java.util.List;
  */
 public final class KernelArgs {
 
-    private final Arena arena;
+    private final SegmentAllocator arena;
     private final List<MemorySegment> slots = new ArrayList<>();
 
-    /** Argument values and the pointer array are allocated from this arena. */
-    public KernelArgs(Arena arena) {
+    /** Argument values and the pointer array are allocated from this arena or {@link LaunchScratch}. */
+    public KernelArgs(SegmentAllocator arena) {
         this.arena = arena;
     }
 

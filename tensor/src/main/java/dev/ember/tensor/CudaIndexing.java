@@ -1,11 +1,11 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
 import dev.ember.tensor.Indexing.Dims;
 import dev.ember.tensor.cuda.CudaIndexLayout;
 import dev.ember.tensor.cuda.CudaKernels;
-import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -101,7 +101,7 @@ final class CudaIndexing {
         long count = layout.numel();
         if (count == 0) return;
         CudaKernels k = CudaKernels.of(device);
-        try (CudaReport error = index == null ? null : CudaReport.indexError(device); Arena arena = Arena.ofConfined()) {
+        try (CudaReport error = index == null ? null : CudaReport.indexError(device); LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena);
             pointers.accept(args);
             args.addStruct(layout.toStruct(arena), 8);
@@ -171,7 +171,7 @@ final class CudaIndexing {
         long count = g.outer() * k * g.inner();
         if (count == 0) return;
         CudaKernels kernels = CudaKernels.of(device);
-        try (CudaReport error = CudaReport.indexError(device); Arena arena = Arena.ofConfined()) {
+        try (CudaReport error = CudaReport.indexError(device); LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena);
             pointers.accept(args);
             args.addLong(g.outer()).addLong(g.size()).addLong(k).addLong(g.inner()).addPointer(error.address());
@@ -199,7 +199,7 @@ final class CudaIndexing {
             Tensor out = Tensor.empty(device, DType.INT64, outShape);
             CudaKernels k = CudaKernels.of(device);
             // with the range already checked no class can be out of range: no record to read back
-            try (CudaReport error = known ? CudaReport.indexError(device) : null; Arena arena = Arena.ofConfined()) {
+            try (CudaReport error = known ? CudaReport.indexError(device) : null; LaunchScratch arena = LaunchScratch.open()) {
                 KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(out)).addPointer(CudaOps.address(classes))
                         .addLong(n).addLong(count).addPointer(error == null ? 0 : error.address());
                 k.launch(ONE_HOT, k.gridFor(n * count), CudaKernels.BLOCK, 0, CudaOps.stream(device), args);
@@ -220,7 +220,7 @@ final class CudaIndexing {
         Device device = classes.device();
         long n = classes.numel();
         CudaKernels k = CudaKernels.of(device);
-        try (CudaReport range = CudaReport.of(device, Long.MAX_VALUE, Long.MIN_VALUE); Arena arena = Arena.ofConfined()) {
+        try (CudaReport range = CudaReport.of(device, Long.MAX_VALUE, Long.MIN_VALUE); LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(classes)).addLong(n).addPointer(range.address());
             // the kernel folds whole warps with shuffles: BLOCK (256) is a multiple of 32
             k.launch(MIN_MAX, k.gridFor(n), CudaKernels.BLOCK, 0, CudaOps.stream(device), args);

@@ -1,10 +1,10 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CudaKernels;
-import java.lang.foreign.Arena;
 
 /**
  * Cross-entropy of logits and NLL of log-probabilities against int64 class targets, fused on
@@ -78,7 +78,7 @@ public final class CudaLosses {
              Tensor rowLoss = reduction != Reduction.NONE ? scratch(d, acc, rows) : null;
              Tensor rowWeight = reduction == Reduction.MEAN ? scratch(d, acc, rows) : null;
              CudaReport error = CudaReport.indexError(d);
-             Arena arena = Arena.ofConfined()) {
+             LaunchScratch arena = LaunchScratch.open()) {
             CudaKernels k = CudaKernels.of(d);
             Stream stream = CudaOps.stream(d);
             long perRow = reduction == Reduction.NONE ? CudaOps.address(out) : 0;
@@ -154,7 +154,7 @@ public final class CudaLosses {
         if (rows * classes == 0) return dx;
         try (Tensor xs = x.contiguousAs(x.dtype); Tensor ts = target.contiguousAs(DType.INT64);
              Tensor ws = weight == null ? null : weight.contiguousAs(x.dtype); Tensor gs = g.contiguousAs(x.dtype);
-             Arena arena = Arena.ofConfined()) {
+             LaunchScratch arena = LaunchScratch.open()) {
             CudaKernels k = CudaKernels.of(d);
             Stream stream = CudaOps.stream(d);
             // the forward threw on bad targets, so no error record: they cannot reach here

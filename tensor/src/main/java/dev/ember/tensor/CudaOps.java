@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.CudaDriver;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
@@ -7,7 +8,6 @@ import dev.ember.memory.Event;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CudaKernels;
 import dev.ember.tensor.cuda.CudaLayout;
-import java.lang.foreign.Arena;
 
 /**
  * The CUDA side of the ops that {@link Tensor} and {@link Elementwise} run: copies within a
@@ -56,7 +56,7 @@ final class CudaOps {
         CudaLayout layout = CudaLayout.of(dst.shape, dst.strides, srcStrides);
         if (layout.numel() == 0) return;
         CudaKernels k = CudaKernels.of(d);
-        try (Arena arena = Arena.ofConfined()) {
+        try (LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(address(dst)).addPointer(address(src));
             String name;
             if (dst.dtype == src.dtype) { // bits move: the strided copy of the element's width
@@ -138,7 +138,7 @@ final class CudaOps {
         if (layout.numel() == 0) return;
         Device d = out.device();
         CudaKernels k = CudaKernels.of(d);
-        try (Arena arena = Arena.ofConfined()) {
+        try (LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(address(out));
             for (Tensor t : in) args.addPointer(address(t));
             args.addStruct(layout.toStruct(arena), 8).addDouble(p0);
@@ -153,7 +153,7 @@ final class CudaOps {
         if (n == 0) return;
         Device d = t.device();
         CudaKernels k = CudaKernels.of(d);
-        try (Arena arena = Arena.ofConfined()) {
+        try (LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(address(t));
             String name = switch (t.dtype) {
                 case FLOAT32 -> { args.addFloat((float) value); yield "ember_fill_f32"; }

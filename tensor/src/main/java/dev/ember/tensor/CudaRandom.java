@@ -1,9 +1,9 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
 import dev.ember.tensor.cuda.CudaKernels;
-import java.lang.foreign.Arena;
 
 /**
  * random.cu's kernels: uniform and normal fills, dropout and its backward, drawing from the
@@ -40,7 +40,7 @@ final class CudaRandom {
         long n = out.numel();
         if (n == 0) return;
         CudaKernels k = CudaKernels.of(device);
-        try (Arena arena = Arena.ofConfined()) {
+        try (LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(out)).addLong(n).addDouble(a).addDouble(b)
                     .addLong(philox.seed()).addLong(philox.offset());
             k.launch(kernel, k.gridFor(philoxBlocks(n, out.dtype == DType.FLOAT64 ? 2 : 4)), CudaKernels.BLOCK, 0,
@@ -63,7 +63,7 @@ final class CudaRandom {
         Tensor mask = Tensor.empty(device, DType.UINT8, input.shape);
         if (n == 0) return new Dropout(out, mask);
         CudaKernels k = CudaKernels.of(device);
-        try (Tensor in = input.contiguousAs(input.dtype); Arena arena = Arena.ofConfined()) {
+        try (Tensor in = input.contiguousAs(input.dtype); LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(out)).addPointer(CudaOps.address(mask))
                     .addPointer(CudaOps.address(in)).addLong(n).addDouble(p).addLong(philox.seed()).addLong(philox.offset());
             k.launch(dropoutKernel(input.dtype), k.gridFor(philoxBlocks(n, 4)), CudaKernels.BLOCK, 0, CudaOps.stream(device),
@@ -83,7 +83,7 @@ final class CudaRandom {
         Tensor dx = Tensor.empty(device, grad.dtype, grad.shape);
         if (n == 0) return dx;
         CudaKernels k = CudaKernels.of(device);
-        try (Tensor dy = grad.contiguousAs(grad.dtype); Arena arena = Arena.ofConfined()) {
+        try (Tensor dy = grad.contiguousAs(grad.dtype); LaunchScratch arena = LaunchScratch.open()) {
             KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(dx)).addPointer(CudaOps.address(dy))
                     .addPointer(CudaOps.address(mask)).addLong(n).addDouble(p);
             k.launch(dropoutBackwardKernel(grad.dtype), k.gridFor(n), CudaKernels.BLOCK, 0, CudaOps.stream(device), args);

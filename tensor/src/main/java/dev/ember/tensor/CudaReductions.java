@@ -1,5 +1,6 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import static dev.ember.tensor.cuda.ReduceLaunch.ALIGNMENT;
 import static dev.ember.tensor.cuda.ReduceLaunch.THREADS;
 
@@ -8,7 +9,6 @@ import dev.ember.memory.Device;
 import dev.ember.memory.Stream;
 import dev.ember.tensor.cuda.CudaKernels;
 import dev.ember.tensor.cuda.ReduceLaunch;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 
@@ -168,7 +168,7 @@ final class CudaReductions {
         CudaKernels k = CudaKernels.of(d);
         Stream stream = CudaOps.stream(d);
         try (Tensor ws = g.splits() > 1 ? workspace(d, outputs * g.splits() * kernel.partialBytes(type)) : null;
-             Arena arena = Arena.ofConfined()) {
+             LaunchScratch arena = LaunchScratch.open()) {
             MemorySegment args = ReduceLaunch.reduceArgs(arena, out, out2, lines.address(), ws == null ? 0 : CudaOps.address(ws),
                     lines.outer(), lines.r(), lines.inner(), param, g.splits());
             k.launch(kernel.entry(type), g.gridX(), g.splits(), 1, THREADS, 0, stream,
@@ -186,7 +186,7 @@ final class CudaReductions {
         ReduceLaunch.Grid g = ReduceLaunch.softmax(x.outer(), x.r(), x.inner(), out.dtype.itemSize(), grad != null);
         Device d = out.device();
         CudaKernels k = CudaKernels.of(d);
-        try (Arena arena = Arena.ofConfined()) {
+        try (LaunchScratch arena = LaunchScratch.open()) {
             MemorySegment args = ReduceLaunch.softmaxArgs(arena, CudaOps.address(out), x.address(),
                     grad == null ? 0 : grad.address(), x.outer(), x.r(), x.inner());
             k.launch(kernel, g.gridX(), 1, 1, THREADS, g.sharedBytes(), CudaOps.stream(d),
@@ -205,7 +205,7 @@ final class CudaReductions {
         ReduceLaunch.Grid g = ReduceLaunch.scan(x.outer(), x.r(), x.inner());
         CudaKernels k = CudaKernels.of(d);
         Stream stream = CudaOps.stream(d);
-        try (Tensor ws = g.splits() > 1 ? workspace(d, lines * g.splits() * 8) : null; Arena arena = Arena.ofConfined()) {
+        try (Tensor ws = g.splits() > 1 ? workspace(d, lines * g.splits() * 8) : null; LaunchScratch arena = LaunchScratch.open()) {
             long wsAddress = ws == null ? 0 : CudaOps.address(ws);
             int[] phases = g.splits() > 1 ? new int[] {1, 2, 0} : new int[] {0};
             for (int phase : phases) {

@@ -1,10 +1,10 @@
 package dev.ember.tensor;
 
+import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
 import dev.ember.tensor.cuda.CudaKernels;
 import dev.ember.tensor.cuda.OptimizerTable;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +94,7 @@ public final class FusedOptimizers {
 
     private static void launch(Key key, String kernel, OptimizerTable table, Tensor host) {
         // the table's device copy is freed stream-ordered, after the launch that reads it has run
-        try (Arena arena = Arena.ofConfined();
+        try (LaunchScratch arena = LaunchScratch.open();
              Tensor deviceTable = Tensor.empty(key.device, DType.UINT8, host.numel())) {
             CudaOps.upload(deviceTable, host);
             KernelArgs args = new KernelArgs(arena).addPointer(CudaOps.address(deviceTable)).addInt(table.records())

@@ -1,6 +1,6 @@
 package dev.ember.tensor.cuda;
 
-import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -51,7 +51,7 @@ public final class CudaIndexLayout {
     public long indexOffsetAt(long position) { return geometry.offsetsAt(position)[1]; }
 
     /** The struct, as the kernels read it (native byte order; entries past ndim and the reserved word are 0). */
-    public MemorySegment toStruct(Arena arena) {
+    public MemorySegment toStruct(SegmentAllocator arena) {
         MemorySegment m = arena.allocate(BYTES, 8).fill((byte) 0);
         long[] sizes = geometry.sizes();
         for (int d = 0; d < sizes.length; d++) {

@@ -1,6 +1,6 @@
 package dev.ember.tensor.cuda;
 
-import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -95,7 +95,7 @@ public final class CudaLayout {
     }
 
     /** The struct, as the kernels read it (native byte order). */
-    public MemorySegment toStruct(Arena arena) {
+    public MemorySegment toStruct(SegmentAllocator arena) {
         MemorySegment m = arena.allocate(BYTES, 8);
         for (int d = 0; d < sizes.length; d++) {
             m.setAtIndex(ValueLayout.JAVA_LONG, d, sizes[d]);
@@ -110,7 +110,7 @@ public final class CudaLayout {
      * A two-operand geometry (destination, source) as strided_copy.cu's {@code EmberStridedLayout}:
      * sizes[8] at 0, dst strides at 64, src strides at 128, ndim at 192; 200 bytes.
      */
-    public MemorySegment toCopyStruct(Arena arena) {
+    public MemorySegment toCopyStruct(SegmentAllocator arena) {
         if (strides.length != 2) throw new IllegalStateException("a copy has 2 operands, not " + strides.length);
         MemorySegment m = arena.allocate(200, 8);
         for (int d = 0; d < sizes.length; d++) {

@@ -1,6 +1,6 @@
 package dev.ember.tensor.cuda;
 
-import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -164,7 +164,7 @@ public final class ReduceLaunch {
      * EmberReduceArgs: out at 0, out2 at 8, in at 16, workspace at 24, outer at 32, r at 40,
      * inner at 48, param (double) at 56, splits (int32) at 64, reserved (int32, 0) at 68.
      */
-    public static MemorySegment reduceArgs(Arena arena, long out, long out2, long in, long workspace, long outer, long r,
+    public static MemorySegment reduceArgs(SegmentAllocator arena, long out, long out2, long in, long workspace, long outer, long r,
                                            long inner, double param, int splits) {
         MemorySegment m = words(arena, REDUCE_ARGS_BYTES, out, out2, in, workspace, outer, r, inner);
         m.set(ValueLayout.JAVA_DOUBLE, 56, param);
@@ -177,7 +177,7 @@ public final class ReduceLaunch {
      * EmberScanArgs: out at 0, in at 8, workspace at 16, outer at 24, r at 32, inner at 40,
      * splits (int32) at 48, phase (int32: 0 scan, 1 segment totals, 2 carries) at 52.
      */
-    public static MemorySegment scanArgs(Arena arena, long out, long in, long workspace, long outer, long r, long inner,
+    public static MemorySegment scanArgs(SegmentAllocator arena, long out, long in, long workspace, long outer, long r, long inner,
                                          int splits, int phase) {
         MemorySegment m = words(arena, SCAN_ARGS_BYTES, out, in, workspace, outer, r, inner);
         m.set(ValueLayout.JAVA_INT, 48, splits);
@@ -186,12 +186,12 @@ public final class ReduceLaunch {
     }
 
     /** EmberSoftmaxArgs: out at 0, in at 8, grad at 16 (0 for the forward), outer at 24, r at 32, inner at 40. */
-    public static MemorySegment softmaxArgs(Arena arena, long out, long in, long grad, long outer, long r, long inner) {
+    public static MemorySegment softmaxArgs(SegmentAllocator arena, long out, long in, long grad, long outer, long r, long inner) {
         return words(arena, SOFTMAX_ARGS_BYTES, out, in, grad, outer, r, inner);
     }
 
     /** A struct of {@code bytes} (8-aligned) whose leading fields are these 8-byte words, in order from offset 0. */
-    private static MemorySegment words(Arena arena, long bytes, long... words) {
+    private static MemorySegment words(SegmentAllocator arena, long bytes, long... words) {
         MemorySegment m = arena.allocate(bytes, ALIGNMENT);
         for (int i = 0; i < words.length; i++) m.set(ValueLayout.JAVA_LONG, 8L * i, words[i]);
         return m;
