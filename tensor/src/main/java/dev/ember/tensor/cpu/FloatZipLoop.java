@@ -19,28 +19,52 @@ final class FloatZipLoop implements VectorLoops.ZipKernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final VectorLoops.ZipFn F = LoopCopies.classData(MethodHandles.lookup(), VectorLoops.ZipFn.class);
 
+    /**
+     * Each operand pattern has a loop of its own (a small method, compiled on its own), so that
+     * the first call with a new pattern compiles that loop instead of invalidating and
+     * recompiling one large method holding all of them: on a cold JVM the JIT's work competes
+     * with the kernels for the cores.
+     */
     @Override
     public void apply(MemorySegment a, long aOff, boolean aScalar, MemorySegment b, long bOff, boolean bScalar,
                       MemorySegment c, long cOff, long n, float p) {
-        int step = S.length();
-        long bound = aScalar && bScalar ? 0 : n - n % step, i = 0;
+        long bound = aScalar && bScalar ? 0 : n - n % S.length();
         if (!aScalar && !bScalar) {
-            for (; i < bound; i += step) {
-                F.apply(FloatVector.fromMemorySegment(S, a, aOff + i * 4, ORDER), FloatVector.fromMemorySegment(S, b, bOff + i * 4, ORDER), p)
-                        .intoMemorySegment(c, cOff + i * 4, ORDER);
-            }
+            both(a, aOff, b, bOff, c, cOff, bound, p);
         } else if (bScalar && !aScalar) {
-            FloatVector vb = FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT_UNALIGNED, bOff));
-            for (; i < bound; i += step) {
-                F.apply(FloatVector.fromMemorySegment(S, a, aOff + i * 4, ORDER), vb, p).intoMemorySegment(c, cOff + i * 4, ORDER);
-            }
+            scalarB(a, aOff, b.get(ValueLayout.JAVA_FLOAT_UNALIGNED, bOff), c, cOff, bound, p);
         } else if (aScalar && !bScalar) {
-            FloatVector va = FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT_UNALIGNED, aOff));
-            for (; i < bound; i += step) {
-                F.apply(va, FloatVector.fromMemorySegment(S, b, bOff + i * 4, ORDER), p).intoMemorySegment(c, cOff + i * 4, ORDER);
-            }
+            scalarA(a.get(ValueLayout.JAVA_FLOAT_UNALIGNED, aOff), b, bOff, c, cOff, bound, p);
         }
-        for (; i < n; i += step) {
+        if (bound < n) tail(a, aOff, aScalar, b, bOff, bScalar, c, cOff, bound, n, p);
+    }
+
+    private static void both(MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment c, long cOff, long bound,
+                             float p) {
+        for (long i = 0; i < bound; i += S.length()) {
+            F.apply(FloatVector.fromMemorySegment(S, a, aOff + i * 4, ORDER), FloatVector.fromMemorySegment(S, b, bOff + i * 4, ORDER), p)
+                    .intoMemorySegment(c, cOff + i * 4, ORDER);
+        }
+    }
+
+    private static void scalarB(MemorySegment a, long aOff, float b, MemorySegment c, long cOff, long bound, float p) {
+        FloatVector vb = FloatVector.broadcast(S, b);
+        for (long i = 0; i < bound; i += S.length()) {
+            F.apply(FloatVector.fromMemorySegment(S, a, aOff + i * 4, ORDER), vb, p).intoMemorySegment(c, cOff + i * 4, ORDER);
+        }
+    }
+
+    private static void scalarA(float a, MemorySegment b, long bOff, MemorySegment c, long cOff, long bound, float p) {
+        FloatVector va = FloatVector.broadcast(S, a);
+        for (long i = 0; i < bound; i += S.length()) {
+            F.apply(va, FloatVector.fromMemorySegment(S, b, bOff + i * 4, ORDER), p).intoMemorySegment(c, cOff + i * 4, ORDER);
+        }
+    }
+
+    /** Elements from {@code from} to n (less than one vector, or all of them when both operands are scalars), masked. */
+    private static void tail(MemorySegment a, long aOff, boolean aScalar, MemorySegment b, long bOff, boolean bScalar,
+                             MemorySegment c, long cOff, long from, long n, float p) {
+        for (long i = from; i < n; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector va = aScalar ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT_UNALIGNED, aOff))
                     : FloatVector.fromMemorySegment(S, a, aOff + i * 4, ORDER, m);
