@@ -60,6 +60,11 @@ class LinAlgIndexingGradCheckTest {
                 Tensor ba = in.leaf(NORMAL, contiguous, 2, 3, 2);
                 Tensor bb = in.leaf(NORMAL, contiguous, 2, 2, 3);
                 in.check("bmm", t -> t[0].bmm(t[1]), ba, bb);
+                in.check("bmm, one operand transposed", t -> t[0].bmm(t[1].transpose(1, 2)), ba, ba);
+                in.check("mm with one constant", t -> t[0].mm(t[1]), a, b.detach());
+                Tensor w = in.leaf(NORMAL, contiguous, 4, 3);
+                Tensor bias = in.leaf(NORMAL, contiguous, 2, 4);
+                in.check("Linear's layout: bias.addmm(x, w.t())", t -> t[0].addmm(t[1], t[2].t()), bias, a, w);
                 for (long[] selfShape : new long[][] {s(2, 4), s(4), s(1, 4), s(2, 1), s()}) {
                     Tensor self = in.leaf(NORMAL, contiguous && selfShape.length > 0, selfShape);
                     in.check("addmm beta 0.5 alpha 2 self " + java.util.Arrays.toString(selfShape),

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.IntToLongFunction;
 import java.util.function.Supplier;
 
@@ -37,77 +38,68 @@ final class CudaConv {
      * w for the filter gradient.
      */
     enum Direction {
-        FORWARD {
-            @Override
-            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
-                return Cudnn.getConvolutionForwardAlgorithms(h, s.x(), s.w(), s.conv(), s.y());
-            }
-
-            @Override
-            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
-                return Cudnn.findConvolutionForwardAlgorithms(h, s.x(), s.w(), s.conv(), s.y());
-            }
-
-            @Override
-            long workspaceBytes(long h, Descriptors s, int algo) {
-                return Cudnn.convolutionForwardWorkspaceSize(h, s.x(), s.w(), s.conv(), s.y(), algo);
-            }
-
+        FORWARD(s -> new long[] {s.x(), s.w(), s.y()}, Cudnn::getConvolutionForwardAlgorithms,
+                Cudnn::findConvolutionForwardAlgorithms, Cudnn::convolutionForwardWorkspaceSize) {
             @Override
             void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
                 Cudnn.convolutionForward(h, 1, s.x(), x, s.w(), w, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.y(), y);
             }
         },
-        BACKWARD_DATA {
-            @Override
-            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
-                return Cudnn.getConvolutionBackwardDataAlgorithms(h, s.w(), s.y(), s.conv(), s.x());
-            }
-
-            @Override
-            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
-                return Cudnn.findConvolutionBackwardDataAlgorithms(h, s.w(), s.y(), s.conv(), s.x());
-            }
-
-            @Override
-            long workspaceBytes(long h, Descriptors s, int algo) {
-                return Cudnn.convolutionBackwardDataWorkspaceSize(h, s.w(), s.y(), s.conv(), s.x(), algo);
-            }
-
+        BACKWARD_DATA(s -> new long[] {s.w(), s.y(), s.x()}, Cudnn::getConvolutionBackwardDataAlgorithms,
+                Cudnn::findConvolutionBackwardDataAlgorithms, Cudnn::convolutionBackwardDataWorkspaceSize) {
             @Override
             void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
                 Cudnn.convolutionBackwardData(h, 1, s.w(), w, s.y(), y, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.x(), x);
             }
         },
-        BACKWARD_FILTER {
-            @Override
-            List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
-                return Cudnn.getConvolutionBackwardFilterAlgorithms(h, s.x(), s.y(), s.conv(), s.w());
-            }
-
-            @Override
-            List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
-                return Cudnn.findConvolutionBackwardFilterAlgorithms(h, s.x(), s.y(), s.conv(), s.w());
-            }
-
-            @Override
-            long workspaceBytes(long h, Descriptors s, int algo) {
-                return Cudnn.convolutionBackwardFilterWorkspaceSize(h, s.x(), s.y(), s.conv(), s.w(), algo);
-            }
-
+        BACKWARD_FILTER(s -> new long[] {s.x(), s.y(), s.w()}, Cudnn::getConvolutionBackwardFilterAlgorithms,
+                Cudnn::findConvolutionBackwardFilterAlgorithms, Cudnn::convolutionBackwardFilterWorkspaceSize) {
             @Override
             void run(long h, Descriptors s, Choice c, long ws, long x, long w, long y) {
                 Cudnn.convolutionBackwardFilter(h, 1, s.x(), x, s.y(), y, s.conv(), c.algo(), ws, c.workspaceBytes(), 0, s.w(), w);
             }
         };
 
+        /** A cuDNN query over (handle, first descriptor, second, convolution, third) for the direction's algorithms. */
+        @FunctionalInterface
+        interface Search {
+            List<Cudnn.AlgorithmPerf> apply(long handle, long a, long b, long conv, long c);
+        }
+
+        /** cuDNN's workspace query over the same descriptors, for one algorithm. */
+        @FunctionalInterface
+        interface Workspace {
+            long apply(long handle, long a, long b, long conv, long c, int algo);
+        }
+
+        /** The tensor and filter descriptors in the order this direction's cuDNN calls take them (two read, one written). */
+        private final Function<Descriptors, long[]> order;
+        private final Search heuristic, timed;
+        private final Workspace workspace;
+
+        Direction(Function<Descriptors, long[]> order, Search heuristic, Search timed, Workspace workspace) {
+            this.order = order;
+            this.heuristic = heuristic;
+            this.timed = timed;
+            this.workspace = workspace;
+        }
+
         /** The heuristics' ranking (cudnnGet*Algorithm_v7): nothing runs. */
-        abstract List<Cudnn.AlgorithmPerf> algorithms(long handle, Descriptors s);
+        List<Cudnn.AlgorithmPerf> algorithms(long h, Descriptors s) {
+            long[] d = order.apply(s);
+            return heuristic.apply(h, d[0], d[1], s.conv(), d[2]);
+        }
 
         /** Every candidate run once and timed, fastest first (cudnnFind*Algorithm, benchmark mode). */
-        abstract List<Cudnn.AlgorithmPerf> measured(long handle, Descriptors s);
+        List<Cudnn.AlgorithmPerf> measured(long h, Descriptors s) {
+            long[] d = order.apply(s);
+            return timed.apply(h, d[0], d[1], s.conv(), d[2]);
+        }
 
-        abstract long workspaceBytes(long handle, Descriptors s, int algo);
+        long workspaceBytes(long h, Descriptors s, int algo) {
+            long[] d = order.apply(s);
+            return workspace.apply(h, d[0], d[1], s.conv(), d[2], algo);
+        }
 
         abstract void run(long handle, Descriptors s, Choice c, long workspace, long x, long w, long y);
     }
