@@ -2,7 +2,6 @@ package dev.ember.tensor;
 
 import static jdk.incubator.vector.VectorOperators.ABS;
 import static jdk.incubator.vector.VectorOperators.COS;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.EXPM1;
 import static jdk.incubator.vector.VectorOperators.LOG;
 import static jdk.incubator.vector.VectorOperators.LOG1P;
@@ -12,6 +11,7 @@ import static jdk.incubator.vector.VectorOperators.SQRT;
 import static jdk.incubator.vector.VectorOperators.TANH;
 
 import dev.ember.tensor.UnaryOp.Result;
+import dev.ember.tensor.cpu.VectorExp;
 import dev.ember.tensor.cpu.VectorLoops;
 import jdk.incubator.vector.FloatVector;
 
@@ -33,7 +33,7 @@ public final class UnaryOps {
             x -> x > 0 ? 1 : x < 0 ? -1 : 0, Long::signum, null)
             .withGrad(false, false, (g, x, y) -> g.mul(0L));
     public static final UnaryOp EXP_OP = new UnaryOp("exp", Result.FLOAT, Math::exp, null,
-            VectorLoops.map(v -> v.lanewise(EXP)))
+            VectorLoops.map(VectorExp::exp))
             .withGradOfOutput((g, y) -> g.mul(y));
     public static final UnaryOp LOG_OP = new UnaryOp("log", Result.FLOAT, Math::log, null,
             VectorLoops.map(v -> v.lanewise(LOG)))
@@ -63,7 +63,7 @@ public final class UnaryOps {
             VectorLoops.map(v -> v.lanewise(TANH)))
             .withGradOfOutput((g, y) -> g.mul(y.mul(y).neg().add(1L)));
     public static final UnaryOp SIGMOID = new UnaryOp("sigmoid", Result.FLOAT, UnaryOps::sigmoid, null,
-            VectorLoops.map(v -> v.broadcast(1f).div(v.neg().lanewise(EXP).add(1f))))
+            VectorLoops.map(v -> v.broadcast(1f).div(VectorExp.exp(v.neg()).add(1f))))
             .withGradOfOutput((g, y) -> g.mul(y).mul(y.neg().add(1L)));
     /** relu keeps NaN, as PyTorch's clamp_min(x, 0). */
     public static final UnaryOp RELU = new UnaryOp("relu", Result.SAME, x -> x > 0 || Double.isNaN(x) ? x : 0,
@@ -81,7 +81,7 @@ public final class UnaryOps {
             }))
             .withGradOfInput(UnaryOps::geluTanhGrad);
     public static final UnaryOp SILU = new UnaryOp("silu", Result.FLOAT, x -> x * sigmoid(x), null,
-            VectorLoops.map(v -> v.div(v.neg().lanewise(EXP).add(1f))))
+            VectorLoops.map(v -> v.div(VectorExp.exp(v.neg()).add(1f))))
             .withGradOfInput((g, x) -> {
                 Tensor sig = x.sigmoid();
                 return g.mul(sig).mul(x.mul(sig.neg().add(1L)).add(1L));

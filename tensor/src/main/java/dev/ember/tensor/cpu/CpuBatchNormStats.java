@@ -116,7 +116,7 @@ public final class CpuBatchNormStats {
                 p1 = x1.fma(((DoubleVector) y.convertShape(F2D, D, 1)).sub(vb), p1);
             }
         }
-        double sa = s0.add(s1).reduceLanes(ADD), sab = p0.add(p1).reduceLanes(ADD);
+        double sa = CpuReductionVectors.joinLanes(s0.add(s1), ADD), sab = CpuReductionVectors.joinLanes(p0.add(p1), ADD);
         for (; i < len; i++) {
             double x = a.getAtIndex(F32, aOff + i) - alpha;
             sa += x;
@@ -137,7 +137,7 @@ public final class CpuBatchNormStats {
             s = s.add(x);
             if (b != null) p = x.fma(DoubleVector.fromMemorySegment(D, b, (bOff + i) * 8, ORDER).sub(vb), p);
         }
-        double sa = s.reduceLanes(ADD), sab = p.reduceLanes(ADD);
+        double sa = CpuReductionVectors.joinLanes(s, ADD), sab = CpuReductionVectors.joinLanes(p, ADD);
         for (; i < len; i++) {
             double x = a.getAtIndex(F64, aOff + i) - alpha;
             sa += x;

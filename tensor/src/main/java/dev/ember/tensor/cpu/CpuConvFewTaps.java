@@ -1,6 +1,5 @@
 package dev.ember.tensor.cpu;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 
 import dev.ember.tensor.DType;
 import java.lang.foreign.MemorySegment;
@@ -53,8 +52,14 @@ final class CpuConvFewTaps {
             for (int o = 0; o < cog; o++) {
                 for (int t = 0; t < taps; t++) {
                     int at = ((grp * blocks + o / MR) * tapBlocks + t / NT) * tile + ((o % MR) * NT + t % NT) * V;
+                    // the lanes in order, not reduceLanes, whose order differs between the JIT's
+                    // intrinsic and the interpreter's fallback: a result must not change when code gets compiled
                     float s = 0;
-                    for (float[] l : lanes) s += FloatVector.fromArray(F, l, at).reduceLanes(ADD);
+                    for (float[] l : lanes) {
+                        float share = 0;
+                        for (int i = 0; i < V; i++) share += l[at + i];
+                        s += share;
+                    }
                     dw.setAtIndex(F32, dwOff + (long) (grp * cog + o) * taps + t, s);
                 }
             }

@@ -1,7 +1,6 @@
 package dev.ember.tensor.cpu;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
 
@@ -26,7 +25,7 @@ public final class CpuReduceOps {
         FloatVector d = x.sub(c);
         return d.mul(d);
     };
-    private static final Contribution EXP_SHIFTED = (x, c) -> x.sub(c).lanewise(EXP);
+    private static final Contribution EXP_SHIFTED = (x, c) -> VectorExp.exp(x.sub(c));
 
     private static final double INF = Double.POSITIVE_INFINITY;
 

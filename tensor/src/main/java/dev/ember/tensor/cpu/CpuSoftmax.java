@@ -1,6 +1,5 @@
 package dev.ember.tensor.cpu;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -90,13 +89,13 @@ public final class CpuSoftmax {
             FloatVector acc = zero;
             int i = 0;
             for (int bound = len - len % lanes; i < bound; i += lanes) {
-                FloatVector e = FloatVector.fromMemorySegment(F, src, s + i * 4L, ORDER).sub(m).lanewise(EXP);
+                FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(F, src, s + i * 4L, ORDER).sub(m));
                 e.intoMemorySegment(dst, d + i * 4L, ORDER);
                 acc = acc.add(e);
             }
             if (i < len) {
                 VectorMask<Float> mask = F.indexInRange(i, len);
-                FloatVector e = FloatVector.fromMemorySegment(F, src, s + i * 4L, ORDER, mask).sub(m).lanewise(EXP);
+                FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(F, src, s + i * 4L, ORDER, mask).sub(m));
                 e.intoMemorySegment(dst, d + i * 4L, ORDER, mask);
                 acc = acc.add(e, mask);
             }
