@@ -10,18 +10,24 @@ import jdk.incubator.vector.IntVector;
 
 /**
  * exp of a float32 vector from operations whose results IEEE 754 fixes bit for bit (add,
- * multiply, fused multiply-add, exact conversions, shifts), so every JIT tier gives the same
- * answer. The Vector API's own {@code lanewise(EXP)} does not: compiled by C2 it calls a vector
- * math library, interpreted or from C1 it calls Math.exp per lane, and the two differ in the last
- * bit for some inputs. A softmax or a cross-entropy loss then depended on when the JIT reached
+ * multiply, exact conversions, shifts), so every JIT tier gives the same answer. The Vector
+ * API's own {@code lanewise(EXP)} does not: compiled by C2 it calls a vector math library,
+ * interpreted or from C1 it calls Math.exp per lane, and the two differ in the last bit for
+ * some inputs. A softmax or a cross-entropy loss then depended on when the JIT reached
  * its loop, and two runs of the same seeded training drifted apart.
  *
  * <p>exp(x) = 2^k · exp(r) with k = x·log2(e) rounded and r = x − k·ln 2 (ln 2 split in two
  * parts, the first with few enough bits that k times it is exact), |r| ≤ ln 2 / 2; exp(r) by
- * its Taylor series to degree 7, whose truncation error (about 5e-9, relative) is far below
- * half a float32 ulp; 2^k as two powers of two, so that results near overflow and in the
- * subnormal range need no special case. Above ln(Float.MAX_VALUE) it gives +inf, far below
+ * its Taylor series to degree 7 by Horner's rule, whose truncation error (about 5e-9,
+ * relative) is far below half a float32 ulp; 2^k as two powers of two, so that results near
+ * overflow and in the subnormal range need no special case. Above ln(Float.MAX_VALUE) it gives +inf, far below
  * it 0, and NaN stays NaN.
+ *
+ * <p>No fused multiply-adds, though they would be a little more accurate: with them in here, the
+ * training example's conv1 weight gradient ran 5-10 times slower in most runs (its kernel's
+ * fma calls, compiled after this code's had run in the interpreter, were not intrinsified:
+ * a JIT profile of the Vector API's fma is shared by all its callers). Plain multiply and add
+ * keep that profile out of it.
  */
 public final class VectorExp {
     private VectorExp() {}
@@ -40,10 +46,9 @@ public final class VectorExp {
     public static FloatVector exp(FloatVector x) {
         FloatVector clamped = x.max(LOW).min(HIGH); // NaN passes through max and min, and is restored below
         FloatVector k = clamped.mul(LOG2E).add(ROUND).sub(ROUND);
-        FloatVector r = k.fma(x.broadcast(-LN2_HI), clamped); // exact
-        r = k.fma(x.broadcast(-LN2_LO), r);
+        FloatVector r = clamped.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO)); // the first product and difference are exact
         FloatVector p = x.broadcast(TAYLOR[0]);
-        for (int i = 1; i < TAYLOR.length; i++) p = p.fma(r, x.broadcast(TAYLOR[i]));
+        for (int i = 1; i < TAYLOR.length; i++) p = p.mul(r).add(TAYLOR[i]);
         IntVector whole = (IntVector) k.convert(F2I, 0);
         IntVector half = whole.lanewise(ASHR, 1);
         FloatVector result = p.mul(powerOfTwo(half)).mul(powerOfTwo(whole.sub(half)));

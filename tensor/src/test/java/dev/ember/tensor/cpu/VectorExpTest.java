@@ -85,11 +85,10 @@ class VectorExpTest {
         if (Float.isNaN(x)) return x;
         float c = Math.min(Math.max(x, VectorExp.LOW), VectorExp.HIGH);
         float k = c * VectorExp.LOG2E + VectorExp.ROUND - VectorExp.ROUND;
-        float r = Math.fma(k, -VectorExp.LN2_HI, c);
-        r = Math.fma(k, -VectorExp.LN2_LO, r);
+        float r = c - k * VectorExp.LN2_HI - k * VectorExp.LN2_LO;
         float[] t = VectorExp.TAYLOR;
         float p = t[0];
-        for (int i = 1; i < t.length; i++) p = Math.fma(p, r, t[i]);
+        for (int i = 1; i < t.length; i++) p = p * r + t[i];
         int whole = (int) k, half = whole >> 1;
         return p * Float.intBitsToFloat(half + 127 << 23) * Float.intBitsToFloat(whole - half + 127 << 23);
     }
