@@ -46,13 +46,12 @@ class VectorExpTest {
 
     @Test
     void edges() {
-        float[] x = new float[F.length()];
         float[] in = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 88.72283f, 88.7229f, -103.9f, -104.5f, 1f};
-        System.arraycopy(in, 0, x, 0, Math.min(in.length, x.length));
+        float[] x = new float[Math.ceilDiv(in.length, F.length()) * F.length()]; // whole vectors, whatever their width
+        System.arraycopy(in, 0, x, 0, in.length);
         float[] y = exp(x);
         assertEquals(1f, y[0]);
         assertEquals(1f, y[1]);
-        if (x.length < in.length) return; // a narrow vector (no AVX-512): the rest is covered by the sweep
         assertEquals(Float.POSITIVE_INFINITY, y[2]);
         assertEquals(0f, y[3]);
         assertTrue(Float.isNaN(y[4]));
