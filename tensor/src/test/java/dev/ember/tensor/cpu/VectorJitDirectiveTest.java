@@ -1,0 +1,26 @@
+package dev.ember.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+
+class VectorJitDirectiveTest {
+    /** The JVM parses and accepts the directive, and it then excludes the Vector API from C2 (and only from C2). */
+    @Test
+    void theJvmAcceptsTheDirective() throws Exception {
+        assertTrue(VectorJitDirective.install(), "Compiler.directives_add refused the directive");
+        String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()}));
+        int match = printed.indexOf("jdk/incubator/vector/*.*"); // the JVM prints the patterns in its own order
+        assertTrue(match >= 0, printed);
+        String ours = printed.substring(printed.lastIndexOf('\n', match) + 1, printed.indexOf("Directive:", match));
+        assertTrue(ours.lines().findFirst().orElseThrow().contains("jdk/internal/vm/vector/*.*"), ours);
+        int c1 = ours.indexOf("c1 directives:"), c2 = ours.indexOf("c2 directives:");
+        assertTrue(c1 >= 0 && c2 > c1, ours);
+        assertTrue(ours.substring(c1, c2).contains("Exclude:false"), "C1 must still compile the Vector API: " + ours);
+        assertTrue(ours.substring(c2).contains("Exclude:true"), "C2 must not take the Vector API as roots: " + ours);
+    }
+}
