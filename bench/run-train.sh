@@ -29,8 +29,12 @@ echo "== building"
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
 
 echo "== Ember: two epochs"
-# Tensors live off-heap; a modest heap is all the JVM needs and keeps its resident memory honest.
-"$JAVA_HOME/bin/java" -Xms32m -Xmx256m -XX:+UseSerialGC "${flags[@]}" -cp "$target/benchmarks.jar" \
+# With the main job's JVM options (examples/pom.xml, ember.run.jvm: a small heap, as tensors live
+# off-heap, and the JIT setting for the CPU kernels). `read -a` splits them without globbing the `*`s.
+read -r -a run_jvm <<< "$(sed -n 's:.*<ember.run.jvm>\(.*\)</ember.run.jvm>.*:\1:p' examples/pom.xml)"
+[ "${#run_jvm[@]}" -gt 0 ] || { echo "no ember.run.jvm in examples/pom.xml" >&2; exit 1; }
+echo "JVM options: ${run_jvm[*]}"
+"$JAVA_HOME/bin/java" "${run_jvm[@]}" "${flags[@]}" -cp "$target/benchmarks.jar" \
   dev.ember.bench.train.TrainEpochBench "$data" 2>&1 | grep -v '^WARNING' | tee "$out/ember.log"
 
 echo "== Ember: tiny autograd graph (JMH)"
