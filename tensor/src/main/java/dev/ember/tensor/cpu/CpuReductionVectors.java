@@ -23,6 +23,8 @@ final class CpuReductionVectors {
     /** The float32 vectors that widen into one float64 vector, lane for lane. */
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
+    private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[D.length()]);
+
     private CpuReductionVectors() {}
 
     /** What one element adds to the fold, lanewise: x itself, x², exp(x - centre)... */
@@ -54,7 +56,9 @@ final class CpuReductionVectors {
      * compiled.
      */
     static double joinLanes(DoubleVector v, VectorOperators.Associative combine) {
-        double[] lanes = v.toArray();
+        // into a per-thread array: toArray() allocated 1 MB a training step of the example in here
+        double[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
         double total = lanes[0];
         for (int i = 1; i < lanes.length; i++) total = join(combine, total, lanes[i]);
         return total;

@@ -28,9 +28,16 @@ import javax.management.ObjectName;
 final class VectorJitDirective {
     static final String PROPERTY = "ember.cpu.vectorJitDirective";
 
-    /** The Vector API's public classes and its intrinsic entry points: not C2 roots, still inlined. */
+    /**
+     * The Vector API's public classes and its intrinsic entry points: not C2 roots, still inlined.
+     * And VectorExp inlined into every caller in Ember (kernels, their loop copies, unary ops):
+     * once C2 has compiled it on its own (a large method), it no longer inlines it into callers
+     * compiled later, and there, with the vector's class unknown, every vector operation in it ran
+     * as an allocating fallback (a quarter of the example's garbage in a training step).
+     */
     static final String JSON = """
-            [{ match: ["jdk/incubator/vector/*.*", "jdk/internal/vm/vector/*.*"], c2: { Exclude: true } }]
+            [{ match: ["jdk/incubator/vector/*.*", "jdk/internal/vm/vector/*.*"], c2: { Exclude: true } },
+             { match: ["dev/ember/*.*"], c2: { inline: ["+dev/ember/tensor/cpu/VectorExp.*"] } }]
             """;
 
     private static final System.Logger LOG = System.getLogger(VectorJitDirective.class.getName());
@@ -54,7 +61,7 @@ final class VectorJitDirective {
             Object reply = ManagementFactory.getPlatformMBeanServer().invoke(
                     new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
                     new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
-            boolean added = String.valueOf(reply).contains("1 compiler directives added");
+            boolean added = String.valueOf(reply).contains("2 compiler directives added");
             if (!added) LOG.log(System.Logger.Level.DEBUG, "JIT directive not added: {0}", reply);
             return added;
         } catch (Exception | LinkageError e) {

@@ -7,7 +7,10 @@ import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 class VectorJitDirectiveTest {
-    /** The JVM parses and accepts the directive, and it then excludes the Vector API from C2 (and only from C2). */
+    /**
+     * The JVM parses and accepts the directives: the Vector API excluded from C2 (and only from C2)
+     * as compilation roots, and VectorExp inlined by C2 into Ember's code.
+     */
     @Test
     void theJvmAcceptsTheDirective() throws Exception {
         assertTrue(VectorJitDirective.install(), "Compiler.directives_add refused the directive");
@@ -22,5 +25,10 @@ class VectorJitDirectiveTest {
         assertTrue(c1 >= 0 && c2 > c1, ours);
         assertTrue(ours.substring(c1, c2).contains("Exclude:false"), "C1 must still compile the Vector API: " + ours);
         assertTrue(ours.substring(c2).contains("Exclude:true"), "C2 must not take the Vector API as roots: " + ours);
+        int inline = printed.indexOf("matching: dev/ember/*.*");
+        assertTrue(inline >= 0, printed);
+        String kernels = printed.substring(inline, printed.indexOf("Directive:", inline));
+        assertTrue(kernels.substring(kernels.indexOf("c2 directives:")).contains("+dev/ember/tensor/cpu/VectorExp.*"),
+                "C2 must inline VectorExp into Ember's code: " + kernels);
     }
 }
