@@ -1,6 +1,7 @@
 package dev.ember.tensor.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
 import javax.management.ObjectName;
@@ -13,6 +14,8 @@ class VectorJitDirectiveTest {
      */
     @Test
     void theJvmAcceptsTheDirective() throws Exception {
+        // the diagnostic command MBean comes with jdk.management (a full JDK has it; a trimmed runtime may not)
+        assumeTrue(ModuleLayer.boot().findModule("jdk.management").isPresent(), "no jdk.management in this runtime");
         assertTrue(VectorJitDirective.install(), "Compiler.directives_add refused the directive");
         String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
