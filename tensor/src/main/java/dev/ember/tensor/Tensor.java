@@ -1674,8 +1674,27 @@ public class Tensor implements AutoCloseable {
     public Tensor mm(Tensor other) {
         if (!Graph.needsGrad(this, other)) return LinAlg.mm(this, other);
         Tensor out = Graph.untracked(() -> LinAlg.mm(this, other));
-        return Graph.record(out, "MmBackward0", (g, s) -> new Tensor[] {g.mm(s[1].t()), s[0].t().mm(g)},
+        return Graph.record(out, "MmBackward0", (g, s) -> new Tensor[] {mmGrad1(g, s[0], s[1]), mmGrad2(g, s[0], s[1])},
                 new Tensor[] {this, other}, this, other);
+    }
+
+    /**
+     * The gradient of mat1 in mat1 @ mat2. When mat1 is column-major (a transposed contiguous
+     * matrix, as weight.t()), it is computed as (mat2 @ g^T)^T, column-major too, as PyTorch
+     * does: the same sums, and the leaf's grad then needs no strided copy into its layout.
+     */
+    private static Tensor mmGrad1(Tensor g, Tensor mat1, Tensor mat2) {
+        return columnMajor(mat1) ? mat2.mm(g.t()).t() : g.mm(mat2.t());
+    }
+
+    /** The gradient of mat2 in mat1 @ mat2: (g^T @ mat1)^T when mat2 is column-major (see {@link #mmGrad1}). */
+    private static Tensor mmGrad2(Tensor g, Tensor mat1, Tensor mat2) {
+        return columnMajor(mat2) ? g.t().mm(mat1).t() : mat1.t().mm(g);
+    }
+
+    /** Whether a 2-D tensor is a transposed contiguous matrix (strides 1 and rows); a single column is not. */
+    private static boolean columnMajor(Tensor m) {
+        return m.shape[1] > 1 && m.strides[0] == 1 && m.strides[1] == m.shape[0];
     }
 
     /** Batched 3-D matrix product. */
@@ -1692,8 +1711,8 @@ public class Tensor implements AutoCloseable {
         Tensor out = Graph.untracked(() -> LinAlg.addmm(this, mat1, mat2, beta, alpha));
         long[] selfShape = shape;
         return Graph.record(out, "AddmmBackward0", (g, s) -> new Tensor[] {
-                timesFactor(g, beta).sumToSize(selfShape), timesFactor(g.mm(s[1].t()), alpha),
-                timesFactor(s[0].t().mm(g), alpha)},
+                timesFactor(g, beta).sumToSize(selfShape), timesFactor(mmGrad1(g, s[0], s[1]), alpha),
+                timesFactor(mmGrad2(g, s[0], s[1]), alpha)},
                 new Tensor[] {this, mat1, mat2}, mat1, mat2);
     }
 
