@@ -3,6 +3,7 @@ package dev.ember.tensor;
 import dev.ember.ffi.LaunchScratch;
 import dev.ember.ffi.KernelArgs;
 import dev.ember.memory.Device;
+import dev.ember.tensor.cpu.CpuSgd;
 import dev.ember.tensor.cuda.CudaKernels;
 import dev.ember.tensor.cuda.OptimizerTable;
 import java.lang.foreign.MemorySegment;
@@ -33,11 +34,13 @@ public final class FusedOptimizers {
 
     /**
      * Whether a parameter and its gradient (and state, made like the parameter) can go through
-     * a fused kernel: both contiguous on one CUDA device, of one floating dtype, and distinct.
+     * a fused step: both contiguous on one device, of one floating dtype, and distinct; on the
+     * CPU only float32, and only SGD has a fused CPU step ({@link CpuSgd}), so Adam's fused
+     * step is taken for CUDA parameters alone.
      */
     public static boolean fits(Tensor param, Tensor grad) {
-        return param.isCuda() && grad.device().equals(param.device()) && param.dtype == grad.dtype
-                && param.dtype.isFloatingPoint() && param.isContiguous() && grad.isContiguous()
+        return (param.isCuda() || param.dtype == DType.FLOAT32) && grad.device().equals(param.device())
+                && param.dtype == grad.dtype && param.dtype.isFloatingPoint() && param.isContiguous() && grad.isContiguous()
                 && grad.numel() == param.numel() && !grad.sharesStorageWith(param);
     }
 
@@ -47,16 +50,39 @@ public final class FusedOptimizers {
                 && state.numel() == param.numel();
     }
 
-    /** Runs every SGD update; all of them must {@link #fits fit}. */
+    /** Runs every SGD update; all of them must {@link #fits fit}. CPU parameters are updated here, one by one. */
     public static void sgd(List<Sgd> updates) {
-        launchGrouped(updates, Sgd::param, OptimizerTable.SGD_RECORD_BYTES, "ember_optim_sgd_", OptimizerTable::sgd,
+        List<Sgd> onCuda = new ArrayList<>(updates.size());
+        for (Sgd u : updates) {
+            if (u.param.isCuda()) {
+                onCuda.add(u);
+            } else {
+                cpuSgd(u);
+            }
+        }
+        if (onCuda.isEmpty()) return;
+        launchGrouped(onCuda, Sgd::param, OptimizerTable.SGD_RECORD_BYTES, "ember_optim_sgd_", OptimizerTable::sgd,
                 (table, u) -> table.addSgd(CudaOps.address(u.param), CudaOps.address(u.grad),
                         u.momentumBuffer == null ? 0 : CudaOps.address(checkState(u.param, u.momentumBuffer)),
                         u.param.numel(), u.lr, u.momentum, u.dampening, u.weightDecay, u.nesterov, u.maximize,
                         u.firstStep));
     }
 
-    /** Runs every Adam/AdamW update; all of them must {@link #fits fit}. */
+    private static void cpuSgd(Sgd u) {
+        Tensor p = u.param, g = u.grad, buf = u.momentumBuffer == null ? null : checkState(p, u.momentumBuffer);
+        if (p.dtype != DType.FLOAT32 || !p.isContiguous() || !g.isContiguous() || g.dtype != p.dtype || g.numel() != p.numel()) {
+            throw new IllegalArgumentException("the fused CPU SGD step takes a contiguous float32 parameter and gradient, got "
+                    + p.dtype + Shapes.format(p.shape) + " and " + g.dtype + Shapes.format(g.shape));
+        }
+        CpuSgd.Options o = new CpuSgd.Options((float) -u.lr, (float) u.momentum, (float) (1 - u.dampening),
+                (float) u.weightDecay, u.nesterov, u.maximize);
+        long bytes = Float.BYTES;
+        CpuSgd.step(o, p.numel(), p.data(), p.offset * bytes, g.data(), g.offset * bytes,
+                buf == null ? null : buf.data(), buf == null ? 0 : buf.offset * bytes, u.firstStep);
+        p.bumpVersion();
+    }
+
+    /** Runs every Adam/AdamW update; all of them must {@link #fits fit} and be on CUDA. */
     public static void adam(List<Adam> updates) {
         launchGrouped(updates, Adam::param, OptimizerTable.ADAM_RECORD_BYTES, "ember_optim_adam_", OptimizerTable::adam,
                 (table, u) -> table.addAdam(CudaOps.address(u.param), CudaOps.address(u.grad),

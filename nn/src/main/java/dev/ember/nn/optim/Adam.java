@@ -84,6 +84,7 @@ public class Adam extends Optimizer {
     @Override
     protected boolean stepFused(List<Slot> slots) {
         for (Slot s : slots) {
+            if (!s.param().isCuda()) return false; // no fused CPU Adam: the per-parameter path
             for (Tensor buf : s.state().buffers().values()) {
                 if (!FusedOptimizers.fitsState(s.param(), buf)) return false;
             }

@@ -148,8 +148,9 @@ public abstract class Optimizer implements AutoCloseable {
 
     /**
      * Updates every slot at once with a fused device kernel, when the subclass has one; called
-     * only when every parameter and gradient {@link FusedOptimizers#fits fits} such a kernel (all
-     * on CUDA, contiguous). Returns false, having changed nothing, to take the per-parameter path.
+     * only when every parameter and gradient {@link FusedOptimizers#fits fits} such a kernel
+     * (contiguous; on the CPU, float32). Returns false, having changed nothing, to take the
+     * per-parameter path.
      */
     protected boolean stepFused(List<Slot> slots) { return false; }
 

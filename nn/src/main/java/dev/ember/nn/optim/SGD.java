@@ -76,7 +76,11 @@ public final class SGD extends Optimizer {
         param.add_(d, -group.lr());
     }
 
-    /** All parameters in one launch per device and dtype, with the update above (optim.cu). */
+    /**
+     * The update above fused: on CUDA all parameters in one launch per device and dtype
+     * (optim.cu), on the CPU one pass per float32 parameter (CpuSgd), with the same bits as
+     * {@link #update}.
+     */
     @Override
     protected boolean stepFused(List<Slot> slots) {
         for (Slot s : slots) {
