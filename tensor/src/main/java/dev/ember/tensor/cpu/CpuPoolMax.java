@@ -22,12 +22,12 @@ public final class CpuPoolMax {
     public static void forward(DType t, long planes, int inH, int inW, CpuPoolAxis h, CpuPoolAxis w,
             MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment idx, long idxOff) {
         long inPlane = (long) inH * inW, outPlane = (long) h.outSize() * w.outSize();
-        boolean pairs = t == DType.FLOAT32 && CpuPoolMax2x2.applies(h, w);
+        CpuPoolMax2x2.Layout pairs = t == DType.FLOAT32 && CpuPoolMax2x2.applies(h, w)
+                ? CpuPoolMax2x2.layout(inW, h.outSize(), w.outSize()) : null;
         Parallel.forRange(planes, Math.max(1, Parallel.GRAIN / Math.max(1, inPlane)), (p0, p1) -> {
             for (long p = p0; p < p1; p++) {
-                if (pairs) {
-                    CpuPoolMax2x2.plane(inW, h.outSize(), w.outSize(), x, xOff + p * inPlane, y, yOff + p * outPlane,
-                            idx, idxOff + p * outPlane);
+                if (pairs != null) {
+                    CpuPoolMax2x2.plane(pairs, x, xOff + p * inPlane, y, yOff + p * outPlane, idx, idxOff + p * outPlane);
                 } else {
                     plane(t, inW, h, w, x, xOff + p * inPlane, y, yOff, idx, idxOff, p * outPlane);
                 }

@@ -85,39 +85,51 @@ final class CpuPoolMax2x2 {
         return h.pairs() && w.pairs();
     }
 
-    /** Whether a vector takes two output rows of this width (else N outputs of one row). */
-    private static boolean twoRows(int outW) {
-        return 2 * outW <= N;
+    /**
+     * How a plane's outputs map to vectors, worked out once per op (see {@link #layout}): a
+     * vector covers {@code columns} outputs of each of {@code rows} rows; its lanes below
+     * {@code split} take their taps from the input vectors at t, the others from those at t +
+     * {@code second} elements; {@code count} vectors cover the plane, and the last reads
+     * {@code reach} elements from the plane's start.
+     */
+    record Layout(int inW, int outH, int outW, int rows, int columns, int split, int second, int count, long reach) {}
+
+    /**
+     * The layout of planes inW wide pooling to outH × outW. Computed by the op, not in the
+     * per-plane loop: C2 compiles that loop during the first pooling op's call, and a branch on
+     * the shape there would be compiled for that op's shape alone; the next pooling layer's shape
+     * then made it deoptimise (measured: a 0.2 s recompile, with pooling in slow code meanwhile).
+     */
+    static Layout layout(int inW, int outH, int outW) {
+        // two rows to a vector when rows are at most N/2 outputs, so that half its lanes do not idle
+        boolean two = 2 * outW <= N;
+        int rows = two ? 2 : 1, columns = two ? outW : N;
+        int count = (outH + rows - 1) / rows * ((outW + columns - 1) / columns);
+        // the last vector reads N inputs from the bottom-left of its second pair of taps (see vectorPlane)
+        long lastRow = (outH - 1) / rows * rows, lastColumn = (outW - 1) / columns * columns;
+        long reach = 2 * lastRow * inW + 2 * lastColumn + inW + (two ? 2L * inW : N) + N;
+        return new Layout(inW, outH, outW, rows, columns, two ? outW : N / 2, two ? 2 * inW : N, count, reach);
     }
 
     /** One plane: input from element {@code in} of x; outputs from element {@code yOut} of y and {@code idxOut} of idx. */
-    static void plane(int inW, int outH, int outW, MemorySegment x, long in, MemorySegment y, long yOut,
-            MemorySegment idx, long idxOut) {
-        // the last vector reads N inputs from the bottom-left of its second pair of taps (see vectorPlane)
-        boolean two = twoRows(outW);
-        long lastRow = two ? (outH - 1) / 2 * 2 : outH - 1, lastColumn = two ? 0 : (outW - 1) / N * N;
-        long end = in + 2 * lastRow * inW + 2 * lastColumn + inW + (two ? 2L * inW : N) + N;
-        if (end * Float.BYTES > x.byteSize()) {
-            scalarPlane(inW, outH, outW, x, in, y, yOut, idx, idxOut);
+    static void plane(Layout l, MemorySegment x, long in, MemorySegment y, long yOut, MemorySegment idx, long idxOut) {
+        if ((in + l.reach) * Float.BYTES > x.byteSize()) {
+            scalarPlane(l.inW, l.outH, l.outW, x, in, y, yOut, idx, idxOut);
         } else {
-            vectorPlane(inW, outH, outW, x, in, y, yOut, idx, idxOut);
+            vectorPlane(l, x, in, y, yOut, idx, idxOut);
         }
     }
 
     /** {@link #plane} by vectors (the loop is in here with the vector code so that C2 hoists the segments' checks out of it). */
-    private static void vectorPlane(int inW, int outH, int outW, MemorySegment x, long in, MemorySegment y, long yOut,
-            MemorySegment idx, long idxOut) {
-        // A vector's lanes below `split` take their taps from the input vectors at t, the others from those at
-        // t + second: the next N inputs of the row, or the row two below it (the next output row's windows).
-        boolean two = twoRows(outW);
-        int split = two ? outW : N / 2, second = two ? 2 * inW : N;
+    private static void vectorPlane(Layout l, MemorySegment x, long in, MemorySegment y, long yOut, MemorySegment idx,
+            long idxOut) {
+        int inW = l.inW, outH = l.outH, outW = l.outW, rows = l.rows, columns = l.columns, split = l.split;
         VectorShuffle<Float> left = LEFT[split], right = RIGHT[split];
         // each lane's window, from the vector's first: 2 per lane, and the later lanes start at t + second
-        IntVector window = TWICE.add(NONE.blend(second - 2 * split, LATER[split]));
-        long next = (long) second * Float.BYTES;
-        int count = two ? (outH + 1) / 2 : outH * ((outW + N - 1) / N);
-        for (int v = 0, oh = 0, j = 0; v < count; v++) {
-            int n = two ? Math.min(2, outH - oh) * outW : Math.min(N, outW - j); // outputs
+        IntVector window = TWICE.add(NONE.blend(l.second - 2 * split, LATER[split]));
+        long next = (long) l.second * Float.BYTES;
+        for (int v = 0, oh = 0, j = 0; v < l.count; v++) {
+            int n = Math.min(rows, outH - oh) * Math.min(columns, outW - j); // outputs
             int first = 2 * oh * inW + 2 * j; // the top-left of their first window
             long out = (long) oh * outW + j, t = (in + first) * Float.BYTES, b = t + (long) inW * Float.BYTES;
             FloatVector t0 = FloatVector.fromMemorySegment(F, x, t, ORDER), t1 = FloatVector.fromMemorySegment(F, x, t + next, ORDER);
@@ -132,16 +144,14 @@ final class CpuPoolMax2x2 {
             VectorMask<Float> rightTap = topRight.andNot(down).or(bottomRight.and(down));
             IntVector index = window.add(first).add(NONE.blend(ONE, rightTap.cast(I))).add(NONE.blend(inW, down.cast(I)));
             long at = (idxOut + out) * Long.BYTES;
+            // the second half's store even when its mask is empty (n <= HALF): a branch here was compiled for the
+            // first op's rows alone, and a plane's short last vector in the next layer deoptimised it
             ((LongVector) index.convertShape(I2L, L, 0)).intoMemorySegment(idx, at, ORDER, L.indexInRange(0, n));
-            if (n > HALF) {
-                ((LongVector) index.convertShape(I2L, L, 1))
-                        .intoMemorySegment(idx, at + (long) HALF * Long.BYTES, ORDER, L.indexInRange(HALF, n));
-            }
-            if (two) {
-                oh += 2;
-            } else if ((j += N) >= outW) {
+            ((LongVector) index.convertShape(I2L, L, 1))
+                    .intoMemorySegment(idx, at + (long) HALF * Long.BYTES, ORDER, L.indexInRange(HALF, n));
+            if ((j += columns) >= outW) { // two-row vectors always take the next rows
                 j = 0;
-                oh++;
+                oh += rows;
             }
         }
     }
