@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * copy of each image, {@link CpuConvDirectWeight} the weight gradient. On small images the
  * column matrix and Gemm's packing of it cost about as much as the multiply itself. The weight
  * gradient of a convolution with only a few taps per channel (a first layer) takes
- * {@link CpuConvFewTaps} at any stride.
+ * {@link CpuConvFewTaps} at any stride, and its forward pass at stride 1
+ * {@link CpuConvFewTapsForward}.
  */
 public final class CpuConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -41,6 +42,10 @@ public final class CpuConv {
             MemorySegment bias, long biasOff, MemorySegment y, long yOff) {
         if (direct(t, g) && CpuConvDirect.appliesToForward(g)) {
             CpuConvDirect.forward(g, x, xOff, w, wOff, bias, biasOff, y, yOff);
+            return;
+        }
+        if (direct(t, g) && CpuConvFewTapsForward.applies(g)) {
+            CpuConvFewTapsForward.forward(g, x, xOff, w, wOff, bias, biasOff, y, yOff);
             return;
         }
         int k = g.groupColRows(), p = g.outPlane(), cog = g.groupOutChannels();
