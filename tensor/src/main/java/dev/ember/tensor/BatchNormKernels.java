@@ -206,7 +206,7 @@ final class BatchNormKernels {
     }
 
     /** A 1-D tensor of dtype t holding {@code values}. */
-    private static Tensor vector(DType t, double[] values) {
+    static Tensor vector(DType t, double[] values) {
         Tensor v = Tensor.empty(t, values.length);
         for (int i = 0; i < values.length; i++) v.setFlat(i, values[i]);
         return v;

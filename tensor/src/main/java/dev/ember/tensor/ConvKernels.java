@@ -56,19 +56,35 @@ final class ConvKernels {
     /** The gradient of conv2d with respect to its weight, of shape {@code weightShape}. */
     static Tensor conv2dBackwardWeight(Tensor gradOut, Tensor input, long[] weightShape, int[] stride, int[] padding,
             int[] dilation, int groups) {
+        return conv2dBackwardWeightAndBias(gradOut, input, weightShape, stride, padding, dilation, groups, false)[0];
+    }
+
+    /**
+     * The gradients of conv2d with respect to its weight and, with {@code bias}, its bias: {dw,
+     * db or null}. On the CPU the float32 weight kernels sum dy into db as they read it, sparing a
+     * pass over dy; elsewhere db is {@link #conv2dBackwardBias}.
+     */
+    static Tensor[] conv2dBackwardWeightAndBias(Tensor gradOut, Tensor input, long[] weightShape, int[] stride,
+            int[] padding, int[] dilation, int groups, boolean bias) {
         gradOut.checkOpen();
         input.checkOpen();
         Device device = CudnnCalls.sameDevice(gradOut, input);
         CpuConvGeometry g = geometry(input.shape, weightShape, null, stride, padding, dilation, groups);
         DType t = sameType(checkFloating(input.dtype, device), gradOut.dtype);
         checkGradOut(gradOut, input.dim(), g);
-        if (device.isCuda()) return CudaConv.backwardFilter(g, t, gradOut, input, weightShape);
-        Tensor dw = Tensor.empty(t, weightShape);
-        if (dw.numel() == 0) return dw;
-        try (Tensor dy = gradOut.contiguousAs(t); Tensor x = input.contiguousAs(t)) {
-            CpuConv.backwardWeight(t, g, dy.data(), dy.offset, x.data(), x.offset, dw.data(), dw.offset);
+        if (device.isCuda()) {
+            return new Tensor[] {CudaConv.backwardFilter(g, t, gradOut, input, weightShape), bias ? conv2dBackwardBias(gradOut) : null};
         }
-        return dw;
+        Tensor dw = Tensor.empty(t, weightShape);
+        double[] db = bias ? new double[g.outChannels()] : null;
+        boolean summed = false;
+        if (dw.numel() != 0) {
+            try (Tensor dy = gradOut.contiguousAs(t); Tensor x = input.contiguousAs(t)) {
+                summed = CpuConv.backwardWeight(t, g, dy.data(), dy.offset, x.data(), x.offset, dw.data(), dw.offset, db);
+            }
+        }
+        if (!bias) return new Tensor[] {dw, null};
+        return new Tensor[] {dw, summed ? BatchNormKernels.vector(t, db) : conv2dBackwardBias(gradOut)};
     }
 
     /** The gradient of conv2d with respect to its bias: gradOut summed over batch, height and width. */

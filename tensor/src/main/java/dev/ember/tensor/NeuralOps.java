@@ -17,11 +17,15 @@ public final class NeuralOps {
         if (!Graph.needsGrad(input, weight, bias)) return ConvKernels.conv2d(input, weight, bias, stride, padding, dilation, groups);
         Tensor out = Graph.untracked(() -> ConvKernels.conv2d(input, weight, bias, stride, padding, dilation, groups));
         long[] inShape = input.shape, wShape = weight.shape;
-        return Graph.recordFirstOrder(out, "ConvolutionBackward0", (g, s) -> new Tensor[] {
-                input.requiresGrad() ? ConvKernels.conv2dBackwardInput(g, s[1], inShape, stride, padding, dilation, groups) : null,
-                weight.requiresGrad() ? ConvKernels.conv2dBackwardWeight(g, s[0], wShape, stride, padding, dilation, groups) : null,
-                bias != null && bias.requiresGrad() ? ConvKernels.conv2dBackwardBias(g) : null},
-                new Tensor[] {input, weight, bias}, input, weight);
+        return Graph.recordFirstOrder(out, "ConvolutionBackward0", (g, s) -> {
+            boolean biasGrad = bias != null && bias.requiresGrad();
+            Tensor[] wb = weight.requiresGrad()
+                    ? ConvKernels.conv2dBackwardWeightAndBias(g, s[0], wShape, stride, padding, dilation, groups, biasGrad)
+                    : new Tensor[] {null, biasGrad ? ConvKernels.conv2dBackwardBias(g) : null};
+            return new Tensor[] {
+                    input.requiresGrad() ? ConvKernels.conv2dBackwardInput(g, s[1], inShape, stride, padding, dilation, groups) : null,
+                    wb[0], wb[1]};
+        }, new Tensor[] {input, weight, bias}, input, weight);
     }
 
     /** torch.nn.functional.max_pool2d; its gradient goes to each window's (first) maximum. */

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.function.Executable;
 /**
  * conv2d and its gradients against direct float64 loops on random configurations (batch,
  * channels, groups, sizes, kernel, stride, padding, dilation, bias) and layouts, in float32 and
- * float64, through the im2col, pointwise and direct (stride 1, float32) paths; the gradients
+ * float64, through the im2col, pointwise, direct and few-tap (stride 1, float32) paths, the
+ * weight and bias gradients also as one fused pass; the gradients
  * also against central differences of the forward pass in float64; and PyTorch's messages.
  */
 @ExtendWith(TestTensors.Scoped.class)
@@ -248,6 +249,10 @@ class ConvKernelsTest {
         Check.close(ctx + ": input gradient", t, ref[0], ref[3], dx);
         Check.close(ctx + ": weight gradient", t, ref[1], ref[4], dw);
         Check.close(ctx + ": bias gradient", t, ref[2], ref[5], db);
+        // the fused form, where the float32 weight kernels sum the bias gradient as they read dy
+        Tensor[] wb = ConvKernels.conv2dBackwardWeightAndBias(g.t(), x.t(), c.weight(), c.stride, c.pad, c.dil, c.groups, true);
+        Check.close(ctx + ": weight gradient (with bias)", t, ref[1], ref[4], wb[0]);
+        Check.close(ctx + ": bias gradient (with weight)", t, ref[2], ref[5], wb[1]);
     }
 
     @Test
@@ -293,6 +298,9 @@ class ConvKernelsTest {
                     ConvKernels.conv2dBackwardInput(g.t(), w.t(), c.input(), c.stride, c.pad, c.dil, 1));
             Check.close(ctx + ": weight gradient", DType.FLOAT32, back[1], back[4],
                     ConvKernels.conv2dBackwardWeight(g.t(), x.t(), c.weight(), c.stride, c.pad, c.dil, 1));
+            Tensor[] wb = ConvKernels.conv2dBackwardWeightAndBias(g.t(), x.t(), c.weight(), c.stride, c.pad, c.dil, 1, true);
+            Check.close(ctx + ": weight gradient (with bias)", DType.FLOAT32, back[1], back[4], wb[0]);
+            Check.close(ctx + ": bias gradient (with weight)", DType.FLOAT32, back[2], back[5], wb[1]);
         }
     }
 

@@ -99,22 +99,26 @@ public final class CpuConv {
      * contiguous share per thread; each share accumulates its own partial gradient (the first
      * straight into dw) and the partials are then added in share order, so the result does not
      * depend on thread timing.
+     *
+     * <p>When {@code db} is not null (outChannels long), the float32 kernels that read dy row by
+     * row also sum it into the bias gradient there; returns whether db was filled (else the
+     * caller sums dy itself).
      */
-    public static void backwardWeight(DType t, CpuConvGeometry g, MemorySegment dy, long dyOff, MemorySegment x, long xOff,
-            MemorySegment dw, long dwOff) {
+    public static boolean backwardWeight(DType t, CpuConvGeometry g, MemorySegment dy, long dyOff, MemorySegment x,
+            long xOff, MemorySegment dw, long dwOff, double[] db) {
         int k = g.groupColRows(), p = g.outPlane(), cog = g.groupOutChannels(), batch = g.batch();
         long size = (long) g.outChannels() * k;
         if (batch == 0) {
             CpuIm2col.zero(dw, dwOff * t.itemSize(), size * t.itemSize());
-            return;
+            return false;
         }
         if (t == DType.FLOAT32 && CpuConvFewTaps.applies(g)) {
-            CpuConvFewTaps.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff);
-            return;
+            CpuConvFewTaps.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff, db);
+            return db != null;
         }
         if (direct(t, g)) {
-            CpuConvDirectWeight.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff);
-            return;
+            CpuConvDirectWeight.backwardWeight(g, dy, dyOff, x, xOff, dw, dwOff, db);
+            return db != null;
         }
         int shares = Math.min(Parallel.numThreads(), batch);
         MemorySegment[] partial = new MemorySegment[shares];
@@ -140,6 +144,7 @@ public final class CpuConv {
             }
         });
         for (int s = 1; s < shares; s++) addInto(t, partial[s], dw, dwOff, size);
+        return false;
     }
 
     /** Whether the direct kernels may take the convolution: float32, stride 1 and not pointwise (which needs no im2col). */

@@ -29,17 +29,23 @@ final class CpuConvDirectWeight {
 
     private CpuConvDirectWeight() {}
 
-    /** dw = the weight gradient of y = conv(x, w) given dy (stride 1, float32, contiguous). */
+    /**
+     * dw = the weight gradient of y = conv(x, w) given dy (stride 1, float32, contiguous); and,
+     * when {@code db} is not null, the bias gradient into it (see {@link CpuConvBiasSums}).
+     */
     static void backwardWeight(CpuConvGeometry g, MemorySegment dy, long dyOff, MemorySegment x, long xOff,
-            MemorySegment dw, long dwOff) {
+            MemorySegment dw, long dwOff, double[] db) {
         CpuConvDirect.Layout l = CpuConvDirect.Layout.of(g, 1);
         int taps = l.koff().length;
         int shares = Math.min(Parallel.numThreads(), g.batch());
         float[][] partial = new float[shares][];
+        CpuConvBiasSums[] bias = db == null ? null : new CpuConvBiasSums[shares];
         Parallel.forTasks(shares, share -> {
             int start = (int) ((long) g.batch() * share / shares), end = (int) ((long) g.batch() * (share + 1) / shares);
-            partial[share] = share(g, l, dy, dyOff, x, xOff, start, end);
+            CpuConvBiasSums sums = db == null ? null : (bias[share] = new CpuConvBiasSums(g.outChannels()));
+            partial[share] = share(g, l, dy, dyOff, x, xOff, start, end, sums);
         });
+        if (db != null) CpuConvBiasSums.total(bias, db);
         int cog = g.groupOutChannels(), blocks = CpuConvDirect.ceilDiv(cog, NR), tapBlocks = CpuConvDirect.ceilDiv(taps, NT);
         for (int grp = 0; grp < g.groups(); grp++) {
             for (int o = 0; o < cog; o++) {
@@ -55,7 +61,7 @@ final class CpuConvDirectWeight {
 
     /** The partial dW of images [start, end), as tiles [group][channel block][tap block][NT][NR]. */
     private static float[] share(CpuConvGeometry g, CpuConvDirect.Layout l, MemorySegment dy, long dyOff,
-            MemorySegment x, long xOff, int start, int end) {
+            MemorySegment x, long xOff, int start, int end, CpuConvBiasSums bias) {
         int taps = l.koff().length, cog = g.groupOutChannels(), blocks = CpuConvDirect.ceilDiv(cog, NR);
         int tapBlocks = CpuConvDirect.ceilDiv(taps, NT), tile = NT * NR, p = g.outPlane();
         // NR channels past the last, so a block that overhangs it reads zeros
@@ -68,6 +74,11 @@ final class CpuConvDirectWeight {
         for (int n = start; n < end; n++) {
             CpuConvDirect.pad(g, l, x, xOff + n * g.inImage(), xp, 0);
             transpose(g, dy, dyOff + n * g.outImage(), gt, row);
+            if (bias != null) {
+                for (int o = 0; o < g.outChannels(); o++) {
+                    bias.addRow(o, dy, (dyOff + n * g.outImage() + (long) o * g.outPlane()) * Float.BYTES, g.outPlane());
+                }
+            }
             for (int grp = 0; grp < g.groups(); grp++) {
                 int xBase = grp * g.groupInChannels() * l.plane();
                 for (int b = 0; b < blocks; b++) {

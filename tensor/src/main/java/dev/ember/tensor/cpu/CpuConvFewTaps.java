@@ -37,17 +37,23 @@ final class CpuConvFewTaps {
         return g.groupColRows() <= MAX_TAPS;
     }
 
-    /** dw = the weight gradient of y = conv(x, w) given dy (float32, contiguous). */
+    /**
+     * dw = the weight gradient of y = conv(x, w) given dy (float32, contiguous); and, when
+     * {@code db} is not null, the bias gradient into it (see {@link CpuConvBiasSums}).
+     */
     static void backwardWeight(CpuConvGeometry g, MemorySegment dy, long dyOff, MemorySegment x, long xOff,
-            MemorySegment dw, long dwOff) {
+            MemorySegment dw, long dwOff, double[] db) {
         int taps = g.groupColRows(), cog = g.groupOutChannels();
         int blocks = CpuConvDirect.ceilDiv(cog, MR), tapBlocks = CpuConvDirect.ceilDiv(taps, NT), tile = MR * NT * V;
         int shares = Math.min(Parallel.numThreads(), g.batch());
         float[][] lanes = new float[shares][];
+        CpuConvBiasSums[] bias = db == null ? null : new CpuConvBiasSums[shares];
         Parallel.forTasks(shares, share -> {
             int start = (int) ((long) g.batch() * share / shares), end = (int) ((long) g.batch() * (share + 1) / shares);
-            lanes[share] = share(g, dy, dyOff, x, xOff, start, end, blocks, tapBlocks);
+            CpuConvBiasSums sums = db == null ? null : (bias[share] = new CpuConvBiasSums(g.outChannels()));
+            lanes[share] = share(g, dy, dyOff, x, xOff, start, end, blocks, tapBlocks, sums);
         });
+        if (db != null) CpuConvBiasSums.total(bias, db);
         for (int grp = 0; grp < g.groups(); grp++) {
             for (int o = 0; o < cog; o++) {
                 for (int t = 0; t < taps; t++) {
@@ -68,7 +74,7 @@ final class CpuConvFewTaps {
 
     /** The lane sums of images [start, end), as tiles [group][channel block][tap block][MR][NT][V]. */
     private static float[] share(CpuConvGeometry g, MemorySegment dy, long dyOff, MemorySegment x, long xOff,
-            int start, int end, int blocks, int tapBlocks) {
+            int start, int end, int blocks, int tapBlocks, CpuConvBiasSums bias) {
         int p = g.outPlane(), taps = g.groupColRows(), cog = g.groupOutChannels(), tile = MR * NT * V;
         float[] lanes = new float[g.groups() * blocks * tapBlocks * tile];
         // Rows padded with zeros to whole strips, so the kernel needs no masks; and room for a
@@ -78,7 +84,9 @@ final class CpuConvFewTaps {
         MemorySegment colSegment = MemorySegment.ofArray(col);
         for (int n = start; n < end; n++) {
             for (int o = 0; o < g.outChannels(); o++) {
-                MemorySegment.copy(dy, F32, (dyOff + n * g.outImage() + (long) o * p) * Float.BYTES, gy, o * row, p);
+                long at = (dyOff + n * g.outImage() + (long) o * p) * Float.BYTES;
+                MemorySegment.copy(dy, F32, at, gy, o * row, p);
+                if (bias != null) bias.addRow(o, dy, at, p);
             }
             CpuIm2col.im2col(DType.FLOAT32, g, x, xOff + n * g.inImage(), colSegment, 0, row);
             for (int grp = 0; grp < g.groups(); grp++) {
