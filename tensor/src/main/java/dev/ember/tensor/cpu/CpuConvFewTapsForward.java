@@ -46,38 +46,22 @@ final class CpuConvFewTapsForward {
             for (int t = 0; t < taps; t++) packed[(block * taps + t) * MR + lane] = w.getAtIndex(F32, wOff + (long) o * taps + t);
             if (bias != null) biases[block * MR + lane] = bias.getAtIndex(F32, biasOff + o);
         }
-        int wp = g.inW() + 2 * g.padW(), plane = (g.inH() + 2 * g.padH()) * wp;
-        // tap t = (channel c, kernel row i, column j) of a group reads its input at koff[t] from the group's first plane
-        int[] koff = new int[taps];
-        for (int c = 0, t = 0; c < g.groupInChannels(); c++) {
-            for (int i = 0; i < g.kernelH(); i++) {
-                for (int j = 0; j < g.kernelW(); j++) koff[t++] = c * plane + i * g.dilationH() * wp + j * g.dilationW();
-            }
-        }
+        // the padded image and tap offsets of CpuConvDirect: tap t of a group reads at koff[t] from the group's first plane
+        CpuConvDirect.Layout l = CpuConvDirect.Layout.of(g, 1);
         Parallel.forRange(g.batch(), 1, (start, end) -> {
-            // V floats of slack: the last vector of the last row reads up to V - 1 past the last plane (lanes dropped)
-            float[] xp = new float[Math.multiplyExact(g.inChannels(), plane) + V];
+            // V floats more: the last vector of the last row reads up to V - 1 past the last plane (lanes dropped)
+            float[] xp = new float[l.padded() + V];
             for (long n = start; n < end; n++) {
-                pad(g, x, xOff + n * g.inImage(), xp, wp, plane);
+                CpuConvDirect.pad(g, l, x, xOff + n * g.inImage(), xp, 0);
                 for (int grp = 0; grp < g.groups(); grp++) {
                     for (int b = 0; b < blocks; b++) {
                         int block = grp * blocks + b, first = grp * cog + b * MR;
-                        rows(g, xp, grp * g.groupInChannels() * plane, wp, koff, packed, block * taps * MR, biases, block * MR,
-                                Math.min(MR, cog - b * MR), y, yOff + (n * g.outChannels() + first) * g.outPlane());
+                        rows(g, xp, grp * g.groupInChannels() * l.plane(), l.wp(), l.koff(), packed, block * taps * MR, biases,
+                                block * MR, Math.min(MR, cog - b * MR), y, yOff + (n * g.outChannels() + first) * g.outPlane());
                     }
                 }
             }
         });
-    }
-
-    /** Copies image channels into xp's planes of wp-wide rows, inside their zero borders (which nothing else writes). */
-    private static void pad(CpuConvGeometry g, MemorySegment x, long in, float[] xp, int wp, int plane) {
-        for (int c = 0; c < g.inChannels(); c++) {
-            for (int h = 0; h < g.inH(); h++) {
-                long src = (in + ((long) c * g.inH() + h) * g.inW()) * Float.BYTES;
-                MemorySegment.copy(x, F32, src, xp, c * plane + (h + g.padH()) * wp + g.padW(), g.inW());
-            }
-        }
     }
 
     /**
