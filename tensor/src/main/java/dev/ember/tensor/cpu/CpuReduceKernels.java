@@ -50,7 +50,7 @@ final class CpuReduceKernels {
      */
     static final class Fold extends Kernel {
         /** Shorter contiguous runs are cheaper per element than a vector loop's set-up. */
-        private static final long MIN_VECTOR_RUN = CpuReductionVectors.F.length();
+        private static final long MIN_VECTOR_RUN = CpuReductionVectors.GROUP;
 
         private final CpuReduceOp op;
         private final boolean integral, vector;

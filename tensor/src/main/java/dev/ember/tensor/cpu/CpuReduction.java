@@ -145,7 +145,7 @@ public final class CpuReduction {
 
     /** Whole vectors, at most MAX_TILE, and narrow enough that every thread gets a tile. */
     private static int tileWidth(long cols, long outer) {
-        int lanes = CpuReductionVectors.F.length();
+        int lanes = CpuReductionVectors.GROUP;
         long tilesPerRow = Math.max(1, Parallel.numThreads() / outer);
         long width = (cols + tilesPerRow - 1) / tilesPerRow;
         return (int) Math.min(MAX_TILE, (width + lanes - 1) / lanes * lanes);

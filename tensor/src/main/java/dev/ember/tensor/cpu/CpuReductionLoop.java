@@ -2,6 +2,7 @@ package dev.ember.tensor.cpu;
 
 import static dev.ember.tensor.cpu.CpuReductionVectors.D;
 import static dev.ember.tensor.cpu.CpuReductionVectors.F;
+import static dev.ember.tensor.cpu.CpuReductionVectors.GROUP;
 import static dev.ember.tensor.cpu.CpuReductionVectors.widen;
 
 import java.lang.foreign.MemorySegment;
@@ -27,25 +28,29 @@ final class CpuReductionLoop implements CpuReduceOp.RunFold, CpuReduceOp.ColumnF
 
     /**
      * Folds the contiguous run of {@code n} floats at byte {@code offset} into four float64
-     * vector accumulators (independent chains, so the adds overlap), then into one double.
+     * vector accumulators (independent chains, so the adds overlap), then into one double. Each
+     * block of 4·GROUP floats goes a GROUP to each accumulator, in order; the tail's groups all
+     * go to the first.
      */
     @Override
     public double fold(MemorySegment s, long offset, long n, float center) {
-        int lanes = F.length(), unrolled = 4 * lanes;
+        int lanes = F.length(), unrolled = 2 * lanes;
         FloatVector c = FloatVector.broadcast(F, center);
         DoubleVector a0 = DoubleVector.broadcast(D, IDENTITY), a1 = a0, a2 = a0, a3 = a0;
         long i = 0;
         for (long bound = n - n % unrolled; i < bound; i += unrolled) {
             long at = offset + i * 4;
-            a0 = a0.lanewise(COMBINE, widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at, ORDER), c)));
-            a1 = a1.lanewise(COMBINE, widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at + 4L * lanes, ORDER), c)));
-            a2 = a2.lanewise(COMBINE, widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at + 8L * lanes, ORDER), c)));
-            a3 = a3.lanewise(COMBINE, widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at + 12L * lanes, ORDER), c)));
+            FloatVector x0 = CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at, ORDER), c);
+            FloatVector x1 = CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, at + 4L * lanes, ORDER), c);
+            a0 = a0.lanewise(COMBINE, widen(x0, 0));
+            a1 = a1.lanewise(COMBINE, widen(x0, 1));
+            a2 = a2.lanewise(COMBINE, widen(x1, 0));
+            a3 = a3.lanewise(COMBINE, widen(x1, 1));
         }
         for (; i < n; i += lanes) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            DoubleVector y = widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, offset + i * 4, ORDER, m), c));
-            a0 = a0.blend(a0.lanewise(COMBINE, y), m.cast(D));
+            FloatVector y = CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, offset + i * 4, ORDER, F.indexInRange(i, n)), c);
+            a0 = a0.blend(a0.lanewise(COMBINE, widen(y, 0)), D.indexInRange(i, n));
+            a0 = a0.blend(a0.lanewise(COMBINE, widen(y, 1)), D.indexInRange(i + GROUP, n));
         }
         return CpuReductionVectors.joinLanes(a0.lanewise(COMBINE, a1).lanewise(COMBINE, a2.lanewise(COMBINE, a3)), COMBINE);
     }
@@ -62,16 +67,18 @@ final class CpuReductionLoop implements CpuReduceOp.RunFold, CpuReduceOp.ColumnF
             long row = offset + r * rowStride;
             int j = 0;
             for (; j < bound; j += lanes) {
-                DoubleVector y = widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, row + j * 4L, ORDER),
-                        FloatVector.fromArray(F, centers, j)));
-                DoubleVector.fromArray(D, acc, j).lanewise(COMBINE, y).intoArray(acc, j);
+                FloatVector y = CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, row + j * 4L, ORDER),
+                        FloatVector.fromArray(F, centers, j));
+                DoubleVector.fromArray(D, acc, j).lanewise(COMBINE, widen(y, 0)).intoArray(acc, j);
+                DoubleVector.fromArray(D, acc, j + GROUP).lanewise(COMBINE, widen(y, 1)).intoArray(acc, j + GROUP);
             }
             if (j < cols) {
                 VectorMask<Float> m = F.indexInRange(j, cols);
-                VectorMask<Double> md = m.cast(D);
-                DoubleVector y = widen(CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, row + j * 4L, ORDER, m),
-                        FloatVector.fromArray(F, centers, j, m)));
-                DoubleVector.fromArray(D, acc, j, md).lanewise(COMBINE, y).intoArray(acc, j, md);
+                VectorMask<Double> low = D.indexInRange(j, cols), high = D.indexInRange(j + GROUP, cols);
+                FloatVector y = CONTRIBUTION.apply(FloatVector.fromMemorySegment(F, s, row + j * 4L, ORDER, m),
+                        FloatVector.fromArray(F, centers, j, m));
+                DoubleVector.fromArray(D, acc, j, low).lanewise(COMBINE, widen(y, 0)).intoArray(acc, j, low);
+                DoubleVector.fromArray(D, acc, j + GROUP, high).lanewise(COMBINE, widen(y, 1)).intoArray(acc, j + GROUP, high);
             }
         }
     }

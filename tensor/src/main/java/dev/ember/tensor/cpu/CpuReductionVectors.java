@@ -3,7 +3,6 @@ package dev.ember.tensor.cpu;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,8 +19,17 @@ import jdk.incubator.vector.VectorSpecies;
 final class CpuReductionVectors {
     /** float64 accumulators. */
     static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** The float32 vectors that widen into one float64 vector, lane for lane. */
-    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /**
+     * The float32 vectors, of the preferred shape: each widens into two float64 vectors, its
+     * lower and upper halves. Not half-width vectors widened whole: every FloatVector in Ember
+     * has the preferred shape, so the JIT's profiles of the Vector API's own methods (shared by
+     * every caller) see one vector class. A second one made them polymorphic, and a kernel that
+     * C2 compiled from a thin profile of its own then lost its intrinsics: the example's first
+     * conv layer's weight gradient ran 5 to 7 times slower for the rest of some runs.
+     */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Floats per float64 vector: the width a fold adds in one step, half of F. */
+    static final int GROUP = D.length();
 
     private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[D.length()]);
 
@@ -46,8 +54,9 @@ final class CpuReductionVectors {
         return new CpuReduceOp.VectorForm((CpuReduceOp.RunFold) loop, (CpuReduceOp.ColumnFold) loop);
     }
 
-    static DoubleVector widen(FloatVector v) {
-        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
+    /** Half {@code part} (0: lanes below GROUP, 1: the rest) of v, widened to float64 lane for lane. */
+    static DoubleVector widen(FloatVector v, int part) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
     }
 
     /**
