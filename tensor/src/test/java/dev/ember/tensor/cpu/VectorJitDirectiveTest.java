@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class VectorJitDirectiveTest {
     /**
      * The JVM parses and accepts the directives: the Vector API excluded from C2 (and only from C2)
-     * as compilation roots, and VectorExp inlined by C2 into Ember's code.
+     * as compilation roots, and VectorExp inlined by C2 into Ember's code and no C2 root itself.
      */
     @Test
     void theJvmAcceptsTheDirective() throws Exception {
@@ -33,5 +33,13 @@ class VectorJitDirectiveTest {
         String kernels = printed.substring(inline, printed.indexOf("Directive:", inline));
         assertTrue(kernels.substring(kernels.indexOf("c2 directives:")).contains("+dev/ember/tensor/cpu/VectorExp.*"),
                 "C2 must inline VectorExp into Ember's code: " + kernels);
+        // VectorExp itself is no C2 root: its directive must come first (the first that matches applies)
+        int exp = printed.indexOf("matching: dev/ember/tensor/cpu/VectorExp.*");
+        assertTrue(exp >= 0 && exp < inline, printed);
+        String expBlock = printed.substring(exp, printed.indexOf("Directive:", exp));
+        assertTrue(expBlock.substring(expBlock.indexOf("c2 directives:")).contains("Exclude:true"),
+                "C2 must not take VectorExp as a root: " + expBlock);
+        assertTrue(expBlock.substring(expBlock.indexOf("c1 directives:"), expBlock.indexOf("c2 directives:")).contains("Exclude:false"),
+                "C1 must still compile VectorExp: " + expBlock);
     }
 }
