@@ -70,9 +70,9 @@ public final class FusedOptimizers {
 
     private static void cpuSgd(Sgd u) {
         Tensor p = u.param, g = u.grad, buf = u.momentumBuffer == null ? null : checkState(p, u.momentumBuffer);
-        if (p.dtype != DType.FLOAT32 || !p.isContiguous() || !g.isContiguous() || g.dtype != p.dtype || g.numel() != p.numel()) {
-            throw new IllegalArgumentException("the fused CPU SGD step takes a contiguous float32 parameter and gradient, got "
-                    + p.dtype + Shapes.format(p.shape) + " and " + g.dtype + Shapes.format(g.shape));
+        if (!fits(p, g)) { // the caller's promise, checked: a stride or size it does not expect would write out of bounds
+            throw new IllegalArgumentException("the fused CPU SGD step takes a contiguous float32 parameter and a distinct gradient"
+                    + " of its dtype and size, got " + p.dtype + Shapes.format(p.shape) + " and " + g.dtype + Shapes.format(g.shape));
         }
         CpuSgd.Options o = new CpuSgd.Options((float) -u.lr, (float) u.momentum, (float) (1 - u.dampening),
                 (float) u.weightDecay, u.nesterov, u.maximize);

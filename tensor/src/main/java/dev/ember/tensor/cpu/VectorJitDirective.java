@@ -37,8 +37,9 @@ final class VectorJitDirective {
      * once C2 has compiled it on its own (a large method), it no longer inlines it into callers
      * compiled later, and there, with the vector's class unknown, every vector operation in it ran
      * as an allocating fallback (a quarter of the example's garbage in a training step). Being
-     * inlined everywhere, it is not a C2 root either: called from C1 code with vectors of two
-     * sizes, it was compiled on its own three times in the example's first seconds (0.4 s of C2).
+     * inlined everywhere, it is not a C2 root either: called from C1 code, it was compiled on its
+     * own three times in the example's first seconds (0.4 s of C2; then with vectors of two sizes,
+     * before the reductions moved to one, see CpuReductionVectors).
      * (The first directive that matches a method applies, so VectorExp's comes first.)
      */
     static final String JSON = """
