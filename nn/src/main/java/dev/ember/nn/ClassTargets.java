@@ -1,6 +1,6 @@
 package dev.ember.nn;
 
-import dev.ember.tensor.CudaLosses;
+import dev.ember.tensor.ClassIndexLosses;
 import dev.ember.tensor.DType;
 import dev.ember.tensor.Tensor;
 
@@ -34,7 +34,7 @@ record ClassTargets(Tensor safe, Tensor ignored, Tensor weight) {
     }
 
     /**
-     * The checks of {@link #of} except the range of the targets, for the fused CUDA loss, whose
+     * The checks of {@link #of} except the range of the targets, for the fused loss, whose
      * kernels check the range themselves as they read the targets.
      */
     static void check(Tensor input, Tensor target, Tensor classWeight) {
@@ -79,7 +79,7 @@ record ClassTargets(Tensor safe, Tensor ignored, Tensor weight) {
         Tensor bad = target.lt(0).logicalOr(target.ge(classes)).logicalAnd(target.ne(ignoreIndex));
         if (bad.any().item() == 0) return;
         long at = bad.flatten().to(DType.INT64).argmax().itemLong();
-        throw CudaLosses.targetOutOfBounds(target.flatten().select(0, at).itemLong(), classes, ignoreIndex);
+        throw ClassIndexLosses.targetOutOfBounds(target.flatten().select(0, at).itemLong(), classes, ignoreIndex);
     }
 
     /** The C++ scalar type names PyTorch's dtype errors use. */

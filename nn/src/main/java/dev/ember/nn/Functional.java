@@ -1,6 +1,6 @@
 package dev.ember.nn;
 
-import dev.ember.tensor.CudaLosses;
+import dev.ember.tensor.ClassIndexLosses;
 import dev.ember.tensor.Generator;
 import dev.ember.tensor.NeuralOps;
 import dev.ember.tensor.Tensor;
@@ -10,8 +10,8 @@ import java.util.Arrays;
  * The stateless forms of the layers, activations and losses, as {@code torch.nn.functional}:
  * each takes its parameters as arguments. Everything is differentiable; convolution, pooling,
  * batch norm and dropout come from {@link NeuralOps}, cross-entropy and NLL with class-index
- * targets on CUDA are one fused op ({@link CudaLosses}; its backward is first-order only), the
- * rest is composed from tensor ops.
+ * targets are one fused op ({@link ClassIndexLosses}) where its kernels take the dtype, the rest
+ * is composed from tensor ops.
  */
 public final class Functional {
     private static final System.Logger LOG = System.getLogger(Functional.class.getName());
@@ -250,7 +250,7 @@ public final class Functional {
     public static Tensor nllLoss(Tensor input, Tensor target, Tensor weight, long ignoreIndex, String reduction) {
         Reduction r = Reduction.of(reduction);
         Batched b = Batched.of(input, target);
-        if (fusable(b.input, weight)) return b.unbatch(fusedClassIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0, false));
+        if (ClassIndexLosses.fuses(b.input, weight)) return b.unbatch(fusedClassIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0, false));
         return b.unbatch(classIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0));
     }
 
@@ -279,19 +279,14 @@ public final class Functional {
             return crossEntropyWithProbabilities(input, target, weight, r, labelSmoothing);
         }
         Batched b = Batched.of(input, target);
-        if (fusable(b.input, weight)) {
+        if (ClassIndexLosses.fuses(b.input, weight)) {
             return b.unbatch(fusedClassIndexLoss(b.input, b.target, weight, ignoreIndex, r, labelSmoothing, true));
         }
         return b.unbatch(classIndexLoss(b.input.logSoftmax(1), b.target, weight, ignoreIndex, r, labelSmoothing));
     }
 
-    /** Whether a class-index loss runs fused on CUDA: a floating CUDA input, and class weights (if any) of its dtype. */
-    private static boolean fusable(Tensor input, Tensor weight) {
-        return input.isCuda() && input.dtype().isFloatingPoint() && (weight == null || weight.dtype() == input.dtype());
-    }
-
     /**
-     * {@link #classIndexLoss} as one fused op on CUDA (cross-entropy of logits with
+     * {@link #classIndexLoss} as one fused op (cross-entropy of logits with
      * {@code logits}, else NLL of log-probabilities), after the same checks: the class dim of
      * [N, C, d1, ...] moved last so that each of the N * d1 * ... rows is one sample.
      */
@@ -307,14 +302,15 @@ public final class Functional {
             flat = input.permute(classLast).reshape(rows, classes);
         }
         Tensor targets = target.reshape(rows);
-        CudaLosses.Reduction reduce = switch (r) {
-            case NONE -> CudaLosses.Reduction.NONE;
-            case MEAN -> CudaLosses.Reduction.MEAN;
-            case SUM -> CudaLosses.Reduction.SUM;
+        ClassIndexLosses.Reduction reduce = switch (r) {
+            case NONE -> ClassIndexLosses.Reduction.NONE;
+            case MEAN -> ClassIndexLosses.Reduction.MEAN;
+            case SUM -> ClassIndexLosses.Reduction.SUM;
         };
-        Tensor loss = logits ? CudaLosses.crossEntropy(flat, targets, weight, ignoreIndex, reduce, smoothing)
-                : CudaLosses.nllLoss(flat, targets, weight, ignoreIndex, reduce);
-        return r == Reduction.NONE ? loss.reshape(target.shape()) : loss;
+        Tensor loss = logits ? ClassIndexLosses.crossEntropy(flat, targets, weight, ignoreIndex, reduce, smoothing)
+                : ClassIndexLosses.nllLoss(flat, targets, weight, ignoreIndex, reduce);
+        // per-sample losses in the target's shape; a batch's [N] already is (no reshape node in the graph)
+        return r == Reduction.NONE && target.dim() != 1 ? loss.reshape(target.shape()) : loss;
     }
 
     /**

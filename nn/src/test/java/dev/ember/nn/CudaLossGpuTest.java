@@ -91,7 +91,8 @@ class CudaLossGpuTest {
         assertArrayEquals(got.cpu().toDoubleArray(), loss(logits, device, target.cuda(), weight == null ? null : weight.cuda(), s,
                 smoothing).cpu().toDoubleArray(), ctx + ": a second run gave other bits");
 
-        // every target ignored: the mean is 0/0; the CPU's composed backward then gives NaN, the kernels 0 (as PyTorch's)
+        // every target ignored: the mean is 0/0; the composed backward (the CPU's for float16/bfloat16) then gives NaN,
+        // the kernels 0 (as PyTorch's)
         if (s.reduction().equals("mean") && Double.isNaN(expected.item())) return;
         Tensor upstream = random(r, expected.shape(), 1).to(type);
         expected.backward(upstream);
