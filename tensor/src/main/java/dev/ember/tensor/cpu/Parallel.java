@@ -32,7 +32,9 @@ public final class Parallel {
     private static volatile int numThreads = CORES;
 
     static {
-        VectorJitDirective.installInBackground(); // the CPU backend's first op: see that class for why
+        // the CPU backend's first op: see these classes for why
+        VectorJitDirective.installInBackground();
+        EarlyClasses.load();
         for (int i = 0; i < WORKERS.length; i++) {
             WORKERS[i] = new Worker("ember-cpu-" + (i + 1));
             WORKERS[i].start();
