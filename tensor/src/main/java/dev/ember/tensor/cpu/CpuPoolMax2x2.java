@@ -59,6 +59,12 @@ final class CpuPoolMax2x2 {
     // was more code than C1 would compile.
     private static final VectorShuffle<Float>[] LEFT = shuffles(0), RIGHT = shuffles(1);
     private static final VectorMask<Integer>[] LATER = later();
+    // The store masks, indexed by how many lanes they keep (0 to the vector's length). Not indexInRange in the loop:
+    // its branches are profiled in the Vector API's one method for all callers, and a branch no earlier layer took
+    // (an empty half, at the second layer's last, one-row vector) made C2 deoptimise the loop (a 0.12 s recompile,
+    // pooling in slow code meanwhile).
+    private static final VectorMask<Float>[] FIRST_F = firsts(F);
+    private static final VectorMask<Long>[] FIRST_L = firsts(L);
 
     private CpuPoolMax2x2() {}
 
@@ -77,6 +83,13 @@ final class CpuPoolMax2x2 {
     private static VectorMask<Integer>[] later() {
         VectorMask<Integer>[] m = new VectorMask[N / 2 + 1];
         for (int split = 1; split <= N / 2; split++) m[split] = VectorMask.fromLong(I, (-1L << split) & (-1L >>> (64 - N)));
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E> VectorMask<E>[] firsts(VectorSpecies<E> species) {
+        VectorMask<E>[] m = new VectorMask[species.length() + 1];
+        for (int k = 0; k < m.length; k++) m[k] = species.indexInRange(0, k);
         return m;
     }
 
@@ -139,16 +152,16 @@ final class CpuPoolMax2x2 {
             VectorMask<Float> topRight = takes(tr, tl), bottomRight = takes(br, bl);
             FloatVector top = tl.blend(tr, topRight), bottom = bl.blend(br, bottomRight);
             VectorMask<Float> down = takes(bottom, top);
-            top.blend(bottom, down).intoMemorySegment(y, (yOut + out) * Float.BYTES, ORDER, F.indexInRange(0, n));
+            top.blend(bottom, down).intoMemorySegment(y, (yOut + out) * Float.BYTES, ORDER, FIRST_F[n]);
             // the winner's index: its window's top-left, + 1 when it is a right tap, + inW when a bottom one
             VectorMask<Float> rightTap = topRight.andNot(down).or(bottomRight.and(down));
             IntVector index = window.add(first).add(NONE.blend(ONE, rightTap.cast(I))).add(NONE.blend(inW, down.cast(I)));
             long at = (idxOut + out) * Long.BYTES;
             // the second half's store even when its mask is empty (n <= HALF): a branch here was compiled for the
             // first op's rows alone, and a plane's short last vector in the next layer deoptimised it
-            ((LongVector) index.convertShape(I2L, L, 0)).intoMemorySegment(idx, at, ORDER, L.indexInRange(0, n));
+            ((LongVector) index.convertShape(I2L, L, 0)).intoMemorySegment(idx, at, ORDER, FIRST_L[Math.min(n, HALF)]);
             ((LongVector) index.convertShape(I2L, L, 1))
-                    .intoMemorySegment(idx, at + (long) HALF * Long.BYTES, ORDER, L.indexInRange(HALF, n));
+                    .intoMemorySegment(idx, at + (long) HALF * Long.BYTES, ORDER, FIRST_L[Math.max(n - HALF, 0)]);
             if ((j += columns) >= outW) { // two-row vectors always take the next rows
                 j = 0;
                 oh += rows;
