@@ -135,19 +135,24 @@ final class CpuConvDirect {
             MemorySegment bias, long biasOff, MemorySegment y, long yOff) {
         Layout l = Layout.of(g, NS * V);
         int[][] runs = storeRuns(g, l);
+        // each output channel's bias, zeros without one: read from an array, not through a branch in image(), which
+        // forward (with a bias) and the input gradient (without) share; the branch's first profile made C2
+        // deoptimise image() when the other came
+        float[] shifts = new float[g.outChannels()];
+        if (bias != null) MemorySegment.copy(bias, F32, biasOff * Float.BYTES, shifts, 0, shifts.length);
         Parallel.forRange(g.batch(), 1, (start, end) -> {
             float[] xp = new float[l.padded];
             float[] tile = new float[MR * l.tileSpan];
             for (long n = start; n < end; n++) {
                 pad(g, l, x, xOff + n * g.inImage(), xp, 0);
-                image(g, l, packed, xp, tile, runs, bias, biasOff, y, yOff + n * g.outImage());
+                image(g, l, packed, xp, tile, runs, shifts, y, yOff + n * g.outImage());
             }
         });
     }
 
     /** One padded image through every tile. */
     private static void image(CpuConvGeometry g, Layout l, float[] packed, float[] xp, float[] tile, int[][] runs,
-            MemorySegment bias, long biasOff, MemorySegment y, long out) {
+            float[] shifts, MemorySegment y, long out) {
         int cog = g.groupOutChannels(), blocks = ceilDiv(cog, MR), taps = l.koff.length, p = g.outPlane();
         for (int grp = 0; grp < g.groups(); grp++) {
             int xBase = grp * g.groupInChannels() * l.plane;
@@ -157,10 +162,7 @@ final class CpuConvDirect {
                 for (int q = 0; q < l.positions; q += l.tileSpan) {
                     kernel(taps, packed, wo, xp, xBase + q, l.koff, tile);
                     int[] run = runs[q / l.tileSpan];
-                    for (int r = 0; r < rows; r++) {
-                        float shift = bias == null ? 0f : bias.getAtIndex(F32, biasOff + o0 + r);
-                        store(tile, r * l.tileSpan, run, shift, y, out + (o0 + r) * p);
-                    }
+                    for (int r = 0; r < rows; r++) store(tile, r * l.tileSpan, run, shifts[(int) o0 + r], y, out + (o0 + r) * p);
                 }
             }
         }
