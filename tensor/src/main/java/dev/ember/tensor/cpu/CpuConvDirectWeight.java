@@ -69,11 +69,13 @@ final class CpuConvDirectWeight {
         float[] xp = new float[l.padded()], gt = new float[p * row];
         float[] acc = new float[g.groups() * blocks * tapBlocks * tile];
         int[] koff = java.util.Arrays.copyOf(l.koff(), tapBlocks * NT);
-        int[] at = new int[p];
+        int[] at = new int[p], lanes = new int[V];
         for (int i = 0; i < p; i++) at[i] = i / g.outW() * l.wp() + i % g.outW();
+        for (int k = 0; k < V; k++) lanes[k] = k * p;
+        float[] dyImage = new float[Math.toIntExact(g.outImage())];
         for (int n = start; n < end; n++) {
             CpuConvDirect.pad(g, l, x, xOff + n * g.inImage(), xp, 0);
-            transpose(g, dy, dyOff + n * g.outImage(), gt, row);
+            transpose(g, dy, dyOff + n * g.outImage(), dyImage, lanes, gt, row);
             if (bias != null) {
                 for (int o = 0; o < g.outChannels(); o++) {
                     bias.addRow(o, dy, (dyOff + n * g.outImage() + (long) o * g.outPlane()) * Float.BYTES, g.outPlane());
@@ -93,17 +95,21 @@ final class CpuConvDirectWeight {
     }
 
     /**
-     * gt[pixel·row + o] = dy[o][pixel] for one image, V pixels at a time so that both the rows
-     * read and the block written stay in L1.
+     * gt[pixel·row + o] = dy[o][pixel] for one image: its dy copied to dyImage in one bulk copy,
+     * then V channels of a pixel at a time, gathered from lanes p apart ({@code lanes} = 0, p,
+     * 2p, ...) and stored as one vector; channels past the last whole vector one at a time.
+     * (Element by element it was a tenth of the weight gradient's time.)
      */
-    private static void transpose(CpuConvGeometry g, MemorySegment dy, long in, float[] gt, int row) {
-        int p = g.outPlane();
-        for (int p0 = 0; p0 < p; p0 += V) {
-            int n = Math.min(V, p - p0);
-            for (int o = 0; o < g.outChannels(); o++) {
-                long from = in + (long) o * p + p0;
-                for (int i = 0; i < n; i++) gt[(p0 + i) * row + o] = dy.getAtIndex(F32, from + i);
-            }
+    private static void transpose(CpuConvGeometry g, MemorySegment dy, long in, float[] dyImage, int[] lanes, float[] gt,
+            int row) {
+        int p = g.outPlane(), channels = g.outChannels();
+        MemorySegment.copy(dy, F32, in * Float.BYTES, dyImage, 0, channels * p);
+        int o = 0;
+        for (; o + V <= channels; o += V) {
+            for (int i = 0; i < p; i++) FloatVector.fromArray(F, dyImage, o * p + i, lanes, 0).intoArray(gt, i * row + o);
+        }
+        for (; o < channels; o++) {
+            for (int i = 0; i < p; i++) gt[i * row + o] = dyImage[o * p + i];
         }
     }
 
