@@ -75,6 +75,19 @@ final class GemmF32 {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC + 16];
         final float[] tile = new float[MR * NR];
+        /** A column-major B panel's NR columns, copied whole before the transpose (see packB). */
+        final float[] columns = new float[NR * KC];
+        /** Gather offsets of a k row in {@link #columns}: 0, kc, 2kc, ... for the kc of {@link #lanesKc}. */
+        final int[] lanes = new int[NR];
+        int lanesKc;
+
+        int[] lanes(int kc) {
+            if (lanesKc != kc) {
+                for (int j = 0; j < NR; j++) lanes[j] = j * kc;
+                lanesKc = kc;
+            }
+            return lanes;
+        }
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -109,7 +122,7 @@ final class GemmF32 {
                 packA(in, mc, kc, a, aOff + ic * aRs + pc * aCs, aRs, aCs, buf.a);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
-                    packB(in, kc, nc, b, bOff + pc * bRs + jc * bCs, bRs, bCs, buf.b, bStart);
+                    packB(in, kc, nc, b, bOff + pc * bRs + jc * bCs, bRs, bCs, buf, bStart);
                     block(out, mc, nc, kc, alpha, betaK, buf, bStart, c, cOff + ic * cRs + jc * cCs, cRs, cCs);
                 }
             }
@@ -351,7 +364,8 @@ final class GemmF32 {
      * dst: panel j holds columns [j·NR, j·NR+NR) as kc rows of NR consecutive floats, columns
      * past nc zero.
      */
-    private static void packB(DType in, int kc, int nc, MemorySegment b, long off, long rs, long cs, float[] dst, int d0) {
+    private static void packB(DType in, int kc, int nc, MemorySegment b, long off, long rs, long cs, Buffers buf, int d0) {
+        float[] dst = buf.b;
         for (int jp = 0; jp < nc; jp += NR) {
             int cols = Math.min(NR, nc - jp);
             int d = d0 + jp * kc;
@@ -365,10 +379,24 @@ final class GemmF32 {
                 }
                 continue;
             }
+            if (in == DType.FLOAT32 && rs == 1 && cols == NR) {
+                // Column-major B (a transposed row-major matrix, as Linear's weight.t()): a transpose.
+                // The panel's NR columns, kc contiguous floats each, are copied whole, then each k row
+                // is gathered from lanes kc apart. (Element by element, with stride cs, the packing
+                // took as long as the product itself for the example's [64, 3136] x [3136, 128].)
+                float[] columns = buf.columns;
+                for (int j = 0; j < NR; j++) MemorySegment.copy(b, F, (base + j * cs) * Float.BYTES, columns, j * kc, kc);
+                int[] lanes = buf.lanes(kc);
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, columns, p, lanes, 0).intoArray(dst, d + p * NR);
+                    FloatVector.fromArray(S, columns, p, lanes, V).intoArray(dst, d + p * NR + V);
+                }
+                continue;
+            }
             if (in == DType.FLOAT32 && rs == 1) {
-                // Column-major B: a transpose. Walking k outer writes the panel in order and reads
-                // the NR columns as NR forward streams; column by column would revisit each
-                // line of a panel too large for L1 NR times.
+                // Column-major B, a last panel narrower than NR: a transpose. Walking k outer writes the
+                // panel in order and reads the columns as forward streams; column by column would revisit
+                // each line of a panel too large for L1 once per column.
                 long colBytes = cs * Float.BYTES;
                 for (int p = 0; p < kc; p++) {
                     long src = (base + p) * Float.BYTES;
