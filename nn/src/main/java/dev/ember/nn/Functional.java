@@ -250,7 +250,9 @@ public final class Functional {
     public static Tensor nllLoss(Tensor input, Tensor target, Tensor weight, long ignoreIndex, String reduction) {
         Reduction r = Reduction.of(reduction);
         Batched b = Batched.of(input, target);
-        if (ClassIndexLosses.fuses(b.input, weight)) return b.unbatch(fusedClassIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0, false));
+        if (ClassIndexLosses.fuses(b.input, weight)) {
+            return b.unbatch(fusedClassIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0, false));
+        }
         return b.unbatch(classIndexLoss(b.input, b.target, weight, ignoreIndex, r, 0));
     }
 
