@@ -50,10 +50,13 @@ public final class ClassIndexLosses {
      * give weights one).
      */
     public static boolean fuses(Tensor input, Tensor weight) {
-        DType t = input.dtype;
-        if (!t.isFloatingPoint() || weight != null && weight.dtype != t) return false;
-        if (input.isCuda()) return true;
-        return (t == DType.FLOAT32 || t == DType.FLOAT64) && (weight == null || !Graph.needsGrad(weight));
+        if (!kernelsRead(input) || weight != null && weight.dtype != input.dtype) return false;
+        return input.isCuda() || weight == null || !Graph.needsGrad(weight);
+    }
+
+    /** Whether the kernels read x's dtype: any floating one on CUDA, float32 or float64 on the host. */
+    private static boolean kernelsRead(Tensor x) {
+        return x.isCuda() ? x.dtype.isFloatingPoint() : x.dtype == DType.FLOAT32 || x.dtype == DType.FLOAT64;
     }
 
     /** PyTorch's error for a class target that is neither in [0, classes) nor ignore_index. */
@@ -114,8 +117,7 @@ public final class ClassIndexLosses {
     private static void check(Tensor x, Tensor target, Tensor weight) {
         x.checkOpen();
         target.checkOpen();
-        boolean hostType = x.dtype == DType.FLOAT32 || x.dtype == DType.FLOAT64;
-        if (!(x.isCuda() ? x.dtype.isFloatingPoint() : hostType) || x.dim() != 2) {
+        if (!kernelsRead(x) || x.dim() != 2) {
             throw new IllegalArgumentException("a fused class-index loss takes floating [rows, classes] input (float32 or float64 on"
                     + " the CPU), got " + x.dtype + " " + Shapes.format(x.shape) + " on " + x.device());
         }
@@ -195,8 +197,8 @@ public final class ClassIndexLosses {
 
     // ---------------------------------------------------------------- helpers
 
-    /** The dtype the backward's saved per-row values are kept in: the host kernels' float64; on CUDA float64 for float64, else float32. */
-    private static DType accumulateType(Device d, DType t) {
+    /** The dtype the kernels accumulate and keep per-row values in: float64 on the host; on CUDA float64 for float64, else float32. */
+    static DType accumulateType(Device d, DType t) {
         return d.isCuda() && t != DType.FLOAT64 ? DType.FLOAT32 : DType.FLOAT64;
     }
 

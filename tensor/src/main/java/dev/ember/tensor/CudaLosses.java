@@ -32,7 +32,7 @@ final class CudaLosses {
                         double smoothing, Tensor out, Tensor lse, Tensor totalWeight) {
         Device d = xs.device();
         long rows = xs.shape[0], classes = xs.shape[1];
-        DType acc = xs.dtype == DType.FLOAT64 ? DType.FLOAT64 : DType.FLOAT32; // what the kernels accumulate in
+        DType acc = ClassIndexLosses.accumulateType(d, xs.dtype);
         boolean none = reduction == ClassIndexLosses.Reduction.NONE, mean = reduction == ClassIndexLosses.Reduction.MEAN;
         try (Tensor rowLoss = !none ? scratch(d, acc, rows) : null;
              Tensor rowWeight = mean ? scratch(d, acc, rows) : null;

@@ -77,17 +77,8 @@ final class GemmF32 {
         final float[] tile = new float[MR * NR];
         /** A column-major B panel's NR columns, copied whole before the transpose (see packB). */
         final float[] columns = new float[NR * KC];
-        /** Gather offsets of a k row in {@link #columns}: 0, kc, 2kc, ... for the kc of {@link #lanesKc}. */
+        /** Where a k row's NR values lie in {@link #columns}: 0, kc, 2kc, ... */
         final int[] lanes = new int[NR];
-        int lanesKc;
-
-        int[] lanes(int kc) {
-            if (lanesKc != kc) {
-                for (int j = 0; j < NR; j++) lanes[j] = j * kc;
-                lanesKc = kc;
-            }
-            return lanes;
-        }
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -386,7 +377,8 @@ final class GemmF32 {
                 // took as long as the product itself for the example's [64, 3136] x [3136, 128].)
                 float[] columns = buf.columns;
                 for (int j = 0; j < NR; j++) MemorySegment.copy(b, F, (base + j * cs) * Float.BYTES, columns, j * kc, kc);
-                int[] lanes = buf.lanes(kc);
+                int[] lanes = buf.lanes;
+                for (int j = 0; j < NR; j++) lanes[j] = j * kc;
                 for (int p = 0; p < kc; p++) {
                     FloatVector.fromArray(S, columns, p, lanes, 0).intoArray(dst, d + p * NR);
                     FloatVector.fromArray(S, columns, p, lanes, V).intoArray(dst, d + p * NR + V);
